@@ -1,0 +1,39 @@
+# archer developer entry points. `make demo` and `make test` are the README's quick start.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-rust test-python lint wheel bench clean
+
+setup:
+	@scripts/setup
+
+# The main job on embedded defaults.
+demo: setup
+	$(BIN)/archer score ../shared/data/rollout_batch_1024.jsonl --out runs/demo-scored.jsonl
+
+# Every test: formatting, lints, Rust unit tests, Python tests (slow ones included).
+test: setup lint test-rust test-python
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --features python -- -D warnings
+	$(BIN)/ruff check python tests benches
+	$(BIN)/ruff format --check python tests benches
+
+test-rust:
+	cargo test --workspace
+
+test-python:
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+wheel:
+	$(BIN)/maturin build --release --out dist
+
+bench: setup
+	$(BIN)/python benches/bench_advantages.py
+
+clean:
+	rm -rf target dist $(VENV) .pytest_cache

@@ -1,0 +1,29 @@
+"""Type stubs for archer._native (the Rust extension). Keep in sync with rust/src/python/."""
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class ScoringInputError(ValueError):
+    """Bad input to a native scoring call; the message names the argument and the problem."""
+
+def default_threads() -> int: ...
+
+# --- advantages (rust/src/python/advantage.rs) ---
+def group_advantages(
+    scores: npt.NDArray[np.float32],
+    group_ids: npt.NDArray[np.int64],
+    *,
+    estimator: str = "grpo",
+    norm_by_std: bool = True,
+    std_scope: str = "group",
+    epsilon: float = 1e-6,
+    correct: npt.NDArray[np.bool_] | None = None,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint32], dict[str, int]]: ...
+
+# --- verify (rust/src/python/verify.rs) ---
+
+# --- inspect (rust/src/python/inspect.rs) ---
+
+# --- batch scoring (rust/src/python/batch.rs) ---

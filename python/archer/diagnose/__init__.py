@@ -1,0 +1,1 @@
+"""`archer diagnose`: read a run history and say what went wrong."""

@@ -1,0 +1,1 @@
+"""Training: the GRPO loop, distributed plumbing and checkpoints."""
