@@ -4,6 +4,7 @@
 pub mod advantage;
 pub mod error;
 pub mod pool;
+pub mod verify;
 
 #[cfg(feature = "python")]
 mod python;
