@@ -1,0 +1,207 @@
+"""Pure loss math for GRPO/PPO updates. Imports only torch; every function is a tensor -> tensor map
+tested against hand-computed values (tests/test_algo.py).
+
+Conventions: tensors are [batch, response_tokens]; ``mask`` is 1 on real response tokens, 0 on padding.
+Formulas follow verl's ``verl/trainer/ppo/core_algos.py`` (agg_loss, compute_policy_loss with dual
+clip, kl_penalty) so runs are comparable with verl; sources are named in each docstring.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+LOSS_AGG_MODES = (
+    "token-mean",
+    "seq-mean-token-sum",
+    "seq-mean-token-mean",
+    "seq-mean-token-sum-norm",
+)
+KL_KINDS = ("k1", "kl", "abs", "k2", "mse", "low_var_kl", "k3")
+
+
+def _where_masked(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    # Select, don't multiply: padding positions may hold -inf/NaN (e.g. masked logits), and
+    # NaN * 0 is still NaN.
+    return torch.where(mask.bool(), x, torch.zeros_like(x))
+
+
+def masked_sum(x: torch.Tensor, mask: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+    x = _where_masked(x, mask)
+    return x.sum() if dim is None else x.sum(dim=dim)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+    """Mean over the masked positions; 0 where there are none (not NaN)."""
+    total = masked_sum(x, mask, dim)
+    count = mask.to(x.dtype).sum() if dim is None else mask.to(x.dtype).sum(dim=dim)
+    return total / count.clamp(min=1.0)
+
+
+def agg_loss(loss_mat: torch.Tensor, mask: torch.Tensor, mode: str = "token-mean") -> torch.Tensor:
+    """Reduce a per-token loss to a scalar (verl ``agg_loss``).
+
+    - ``token-mean``: sum over all tokens / number of tokens (DAPO; long responses weigh more).
+    - ``seq-mean-token-sum``: per-sequence token sum, then mean over sequences.
+    - ``seq-mean-token-mean``: per-sequence token mean, then mean over sequences (original GRPO).
+    - ``seq-mean-token-sum-norm``: per-sequence token sum, summed, divided by the padded length
+      (Dr.GRPO: a constant normalizer, no length bias).
+    """
+    if mode == "token-mean":
+        return masked_mean(loss_mat, mask)
+    seq_sum = masked_sum(loss_mat, mask, dim=-1)
+    if mode == "seq-mean-token-sum":
+        return seq_sum.mean()
+    if mode == "seq-mean-token-mean":
+        seq_len = mask.to(loss_mat.dtype).sum(dim=-1).clamp(min=1.0)
+        return (seq_sum / seq_len).mean()
+    if mode == "seq-mean-token-sum-norm":
+        return seq_sum.sum() / mask.shape[-1]
+    raise ValueError(f"unknown loss_agg_mode {mode!r}: use one of {', '.join(LOSS_AGG_MODES)}")
+
+
+def policy_loss(
+    old_logp: torch.Tensor,
+    logp: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    clip_low: float | torch.Tensor = 0.2,
+    clip_high: float | torch.Tensor = 0.28,
+    clip_c: float = 3.0,
+    agg_mode: str = "token-mean",
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """PPO clipped surrogate with separate low/high clip (DAPO clip-higher) and dual clip.
+
+    ratio = exp(clamp(logp - old_logp, -20, 20));
+    L = max(-A ratio, -A clip(ratio, 1 - clip_low, 1 + clip_high)); for A < 0 additionally
+    L = min(L, -A clip_c) (dual clip, Ye et al. 2020), as verl's ``compute_policy_loss``.
+    ``clip_low``/``clip_high`` may be per-token tensors (see ``dual_token_clip``).
+    ``advantages`` is [batch] or [batch, tokens].
+    Returns the aggregated loss and stats: ``pg_clipfrac`` (upper/lower clip active),
+    ``pg_clipfrac_lower`` (dual clip active), ``ppo_kl`` (mean old_logp - logp).
+    """
+    if clip_c <= 1.0:
+        raise ValueError(f"clip_c (dual-clip bound) must be > 1.0, got {clip_c}")
+    if advantages.ndim == 1:
+        advantages = advantages.unsqueeze(-1)
+    advantages = advantages.to(logp.dtype)
+    log_ratio = torch.clamp(logp - old_logp, min=-20.0, max=20.0)
+    ratio = torch.exp(log_ratio)
+    ppo_kl = masked_mean(-log_ratio, mask)
+
+    unclipped = -advantages * ratio
+    clipped = -advantages * torch.clamp(ratio, 1.0 - clip_low, 1.0 + clip_high)
+    clip_loss = torch.maximum(unclipped, clipped)
+    clipfrac = masked_mean(torch.gt(clipped, unclipped).to(logp.dtype), mask)
+
+    dual_bound = -advantages * clip_c
+    dual_loss = torch.minimum(dual_bound, clip_loss)
+    negative = advantages < 0
+    clipfrac_lower = masked_mean((torch.gt(clip_loss, dual_bound) & negative).to(logp.dtype), mask)
+    per_token = torch.where(negative, dual_loss, clip_loss)
+    loss = agg_loss(per_token, mask, agg_mode)
+    stats = {"pg_clipfrac": clipfrac, "pg_clipfrac_lower": clipfrac_lower, "ppo_kl": ppo_kl}
+    return loss, stats
+
+
+def kl_penalty(
+    logp: torch.Tensor, ref_logp: torch.Tensor, kind: str = "low_var_kl"
+) -> torch.Tensor:
+    """Per-token KL estimate between the policy and the reference (Schulman's k1/k2/k3).
+
+    - ``k1``/``kl``: logp - ref_logp
+    - ``abs``: |logp - ref_logp|
+    - ``k2``/``mse``: 0.5 (logp - ref_logp)^2
+    - ``low_var_kl``/``k3``: r - log r - 1 with log r = ref_logp - logp clamped to [-20, 20], the
+      result clamped to [-10, 10] (verl's clamps; unbiased, non-negative, low variance).
+    """
+    diff = logp - ref_logp
+    if kind in ("k1", "kl"):
+        return diff
+    if kind == "abs":
+        return diff.abs()
+    if kind in ("k2", "mse"):
+        return 0.5 * diff.square()
+    if kind in ("low_var_kl", "k3"):
+        log_r = torch.clamp(ref_logp - logp, min=-20.0, max=20.0)
+        return torch.clamp(torch.exp(log_r) - log_r - 1.0, min=-10.0, max=10.0)
+    raise ValueError(f"unknown kl_loss_type {kind!r}: use one of {', '.join(KL_KINDS)}")
+
+
+def logprobs_from_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """log softmax(logits)[label] per position, without materializing the full log-softmax."""
+    logits = logits.float()
+    picked = torch.gather(logits, -1, labels.unsqueeze(-1)).squeeze(-1)
+    return picked - torch.logsumexp(logits, dim=-1)
+
+
+def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Per-position entropy of softmax(logits): logsumexp(z) - sum softmax(z) z."""
+    logits = logits.float()
+    probs = torch.softmax(logits, dim=-1)
+    return torch.logsumexp(logits, dim=-1) - (probs * logits).sum(dim=-1)
+
+
+def entropy_quantile_mask(
+    entropy: torch.Tensor, mask: torch.Tensor, quantile: float = 0.8
+) -> torch.Tensor:
+    """True for response tokens whose entropy is at or above the batch's ``quantile`` (Archer's
+    high-entropy "forking" tokens; Wang et al. 2025, "Stabilizing Knowledge, Promoting Reasoning:
+    Dual-Token Constraints for RLVR")."""
+    if not 0.0 <= quantile <= 1.0:
+        raise ValueError(f"entropy quantile must be in [0, 1], got {quantile}")
+    valid = entropy[mask.bool()]
+    if valid.numel() == 0:
+        return torch.zeros_like(mask, dtype=torch.bool)
+    threshold = torch.quantile(valid.float(), quantile)
+    return (entropy >= threshold) & mask.bool()
+
+
+def dual_token_clip(
+    high_entropy: torch.Tensor,
+    *,
+    low_entropy_clip: tuple[float, float] = (0.2, 0.2),
+    high_entropy_clip: tuple[float, float] = (0.5, 0.5),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token (clip_low, clip_high): tight bounds for low-entropy (knowledge) tokens, loose ones
+    for high-entropy (reasoning) tokens, to pass to ``policy_loss``."""
+    dtype = torch.float32
+    low = torch.where(
+        high_entropy,
+        torch.tensor(high_entropy_clip[0], dtype=dtype),
+        torch.tensor(low_entropy_clip[0], dtype=dtype),
+    )
+    high = torch.where(
+        high_entropy,
+        torch.tensor(high_entropy_clip[1], dtype=dtype),
+        torch.tensor(low_entropy_clip[1], dtype=dtype),
+    )
+    return low, high
+
+
+def warmup_lr_factor(
+    step: int,
+    warmup_steps: int,
+    total_steps: int,
+    schedule: str = "constant",
+    min_lr_ratio: float = 0.0,
+) -> float:
+    """Learning-rate multiplier at optimizer step ``step`` (0-based).
+
+    Linear warmup ``step / warmup_steps`` (as verl's and transformers' warmup schedules, which
+    start from 0), then ``constant`` (1.0) or ``cosine`` decay to ``min_lr_ratio`` at
+    ``total_steps``.
+    """
+    if step < 0:
+        raise ValueError(f"step must be >= 0, got {step}")
+    if step < warmup_steps:
+        return step / max(1, warmup_steps)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        span = max(1, total_steps - warmup_steps)
+        progress = min(1.0, (step - warmup_steps) / span)
+        return min_lr_ratio + (1.0 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    raise ValueError(f"unknown lr schedule {schedule!r}: use 'constant' or 'cosine'")

@@ -1,0 +1,131 @@
+"""Loss math against hand-computed values (each number below was worked out by hand)."""
+
+import math
+
+import pytest
+import torch
+
+from archer import algo
+
+
+def t(x):
+    return torch.tensor(x, dtype=torch.float32)
+
+
+MASK = t([[1, 1, 0], [1, 0, 0]])
+LOSS = t([[1.0, 3.0, 100.0], [5.0, 100.0, 100.0]])
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("token-mean", (1 + 3 + 5) / 3),  # 3.0
+        ("seq-mean-token-sum", ((1 + 3) + 5) / 2),  # 4.5
+        ("seq-mean-token-mean", ((1 + 3) / 2 + 5 / 1) / 2),  # 3.5
+        ("seq-mean-token-sum-norm", ((1 + 3) + 5) / 3),  # 3.0, padded length 3
+    ],
+)
+def test_agg_loss_modes(mode, expected):
+    assert algo.agg_loss(LOSS, MASK, mode).item() == pytest.approx(expected)
+
+
+def test_agg_loss_ignores_nan_in_padding_and_rejects_unknown_mode():
+    loss = LOSS.clone()
+    loss[0, 2] = float("nan")
+    loss[1, 1] = float("-inf")
+    assert algo.agg_loss(loss, MASK, "token-mean").item() == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="loss_agg_mode"):
+        algo.agg_loss(LOSS, MASK, "sum")
+
+
+def test_masked_mean_empty_is_zero_not_nan():
+    assert algo.masked_mean(t([[1.0, 2.0]]), t([[0, 0]])).item() == 0.0
+
+
+def test_policy_loss_hand_values():
+    # one sequence, three tokens; advantages +1, +1, -1
+    old = t([[0.0, 0.0, 0.0]])
+    # ratios: e^0.5=1.6487 (clipped to 1.28 for A>0), e^-0.1=0.9048 (inside), e^2=7.389 (A<0)
+    new = t([[0.5, -0.1, 2.0]])
+    adv = t([[1.0, 1.0, -1.0]])
+    mask = t([[1, 1, 1]])
+    loss, stats = algo.policy_loss(old, new, adv, mask, clip_low=0.2, clip_high=0.28, clip_c=3.0)
+    r0, r1, r2 = math.exp(0.5), math.exp(-0.1), math.exp(2.0)
+    # token 0: max(-1.6487, -1.28) = -1.28 (clipped)
+    # token 1: max(-0.9048, -0.9048) = -0.9048
+    # token 2: A<0: max(7.389, clip(7.389)=1.28) = 7.389, dual clip min(3.0, 7.389) = 3.0
+    expected = (-1.28 - r1 + 3.0) / 3
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    # clipfrac: token 0 clipped (-1.28 > -1.6487); token 2: clipped=1.28 > unclipped=7.389? no
+    assert stats["pg_clipfrac"].item() == pytest.approx(1 / 3)
+    assert stats["pg_clipfrac_lower"].item() == pytest.approx(1 / 3)
+    assert stats["ppo_kl"].item() == pytest.approx(-(0.5 - 0.1 + 2.0) / 3, rel=1e-5)
+    assert r0 > 1.28 and r2 > 3.0
+
+
+def test_policy_loss_per_sequence_advantages_and_gradient_sign():
+    old = t([[0.0, 0.0], [0.0, 0.0]])
+    new = torch.zeros(2, 2, requires_grad=True)
+    adv = t([2.0, -1.0])
+    loss, _ = algo.policy_loss(old, new, adv, t([[1, 1], [1, 0]]))
+    # at ratio 1 nothing is clipped: loss = mean(-A) over tokens = (-2 - 2 + 1) / 3
+    assert loss.item() == pytest.approx(-1.0)
+    loss.backward()
+    # raising log-prob of a positive-advantage token lowers the loss
+    assert new.grad[0, 0] < 0 and new.grad[1, 0] > 0 and new.grad[1, 1] == 0
+
+
+def test_policy_loss_rejects_bad_dual_clip():
+    with pytest.raises(ValueError, match="clip_c"):
+        algo.policy_loss(t([[0.0]]), t([[0.0]]), t([1.0]), t([[1]]), clip_c=1.0)
+
+
+def test_kl_penalty_kinds():
+    logp, ref = t([-1.0]), t([-2.0])  # diff = 1
+    assert algo.kl_penalty(logp, ref, "k1").item() == pytest.approx(1.0)
+    assert algo.kl_penalty(ref, logp, "abs").item() == pytest.approx(1.0)
+    assert algo.kl_penalty(logp, ref, "k2").item() == pytest.approx(0.5)
+    # k3: log r = ref - logp = -1 -> e^-1 + 1 - 1 = 0.36788
+    assert algo.kl_penalty(logp, ref, "low_var_kl").item() == pytest.approx(math.exp(-1), rel=1e-6)
+    # clamp: log r = 30 clamps to 20, e^20 - 21 clamps to 10
+    assert algo.kl_penalty(t([-40.0]), t([-10.0]), "k3").item() == pytest.approx(10.0)
+    assert algo.kl_penalty(t([0.3]), t([0.3]), "low_var_kl").item() == 0.0
+    with pytest.raises(ValueError, match="kl_loss_type"):
+        algo.kl_penalty(logp, ref, "full")
+
+
+def test_logprobs_and_entropy_hand_values():
+    logits = t([[[0.0, 0.0], [math.log(3.0), 0.0]]])  # probs [.5,.5], [.75,.25]
+    lp = algo.logprobs_from_logits(logits, torch.tensor([[0, 1]]))
+    assert lp[0, 0].item() == pytest.approx(math.log(0.5))
+    assert lp[0, 1].item() == pytest.approx(math.log(0.25))
+    ent = algo.entropy_from_logits(logits)
+    assert ent[0, 0].item() == pytest.approx(math.log(2))
+    assert ent[0, 1].item() == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+
+
+def test_entropy_quantile_split_and_dual_clip():
+    ent = t([[0.1, 0.9, 0.5, 7.0]])
+    mask = t([[1, 1, 1, 0]])
+    high = algo.entropy_quantile_mask(ent, mask, quantile=0.5)  # median of .1,.9,.5 = .5
+    assert high.tolist() == [[False, True, True, False]]
+    lo, hi = algo.dual_token_clip(high, low_entropy_clip=(0.1, 0.1), high_entropy_clip=(0.3, 0.4))
+    assert lo.tolist()[0][:2] == pytest.approx([0.1, 0.3])
+    assert hi.tolist()[0][:2] == pytest.approx([0.1, 0.4])
+    loss, _ = algo.policy_loss(
+        t([[0.0] * 4]), t([[1.0] * 4]), t([1.0]), mask, clip_low=lo, clip_high=hi
+    )
+    # ratios e^1: token0 clipped at 1.1, tokens 1,2 at 1.4 -> -(1.1+1.4+1.4)/3
+    assert loss.item() == pytest.approx(-(1.1 + 1.4 + 1.4) / 3, rel=1e-6)
+
+
+def test_warmup_and_schedules():
+    assert algo.warmup_lr_factor(0, 10, 100) == 0.0
+    assert algo.warmup_lr_factor(5, 10, 100) == 0.5
+    assert algo.warmup_lr_factor(10, 10, 100) == 1.0
+    assert algo.warmup_lr_factor(50, 0, 100) == 1.0
+    assert algo.warmup_lr_factor(10, 10, 110, "cosine") == pytest.approx(1.0)
+    assert algo.warmup_lr_factor(60, 10, 110, "cosine") == pytest.approx(0.5)
+    assert algo.warmup_lr_factor(110, 10, 110, "cosine", min_lr_ratio=0.1) == pytest.approx(0.1)
+    with pytest.raises(ValueError):
+        algo.warmup_lr_factor(1, 0, 10, "linear")
