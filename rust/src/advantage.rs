@@ -97,8 +97,26 @@ pub struct AdvantageOutput {
 
 /// Map arbitrary group ids to dense indices in order of first appearance.
 pub fn dense_groups(group_ids: &[i64]) -> (Vec<u32>, usize) {
-    let mut map: HashMap<i64, u32> = HashMap::with_capacity(group_ids.len() / 4 + 1);
     let mut dense = Vec::with_capacity(group_ids.len());
+    let (Some(&lo), Some(&hi)) = (group_ids.iter().min(), group_ids.iter().max()) else {
+        return (dense, 0);
+    };
+    // Usual case: ids are prompt indices in a small range; a lookup table beats hashing ~10x.
+    let span = (hi as i128 - lo as i128) as u128;
+    if span <= 4 * group_ids.len() as u128 + 1024 {
+        let mut table = vec![u32::MAX; span as usize + 1];
+        let mut next = 0u32;
+        for &g in group_ids {
+            let slot = &mut table[(g - lo) as usize];
+            if *slot == u32::MAX {
+                *slot = next;
+                next += 1;
+            }
+            dense.push(*slot);
+        }
+        return (dense, next as usize);
+    }
+    let mut map: HashMap<i64, u32> = HashMap::with_capacity(group_ids.len() / 4 + 1);
     for &g in group_ids {
         let next = map.len() as u32;
         dense.push(*map.entry(g).or_insert(next));
@@ -325,6 +343,16 @@ mod tests {
         let out = compute_advantages(&[1.0, 0.0, 1.0, 1.0], &[0, 0, 1, 1], None, &cfg).unwrap();
         let bstd = (0.75f64 / 3.0).sqrt() + 1e-6; // batch mean .75, squares sum .75
         close(&out.advantages, &[0.5 / bstd, -0.5 / bstd, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn dense_groups_table_and_hash_paths_agree() {
+        let ids = [5i64, -3, 5, 9, -3, 9, 9];
+        let (d, n) = dense_groups(&ids);
+        assert_eq!((d, n), (vec![0, 1, 0, 2, 1, 2, 2], 3));
+        let sparse = [i64::MAX, i64::MIN, i64::MAX, 0];
+        let (d, n) = dense_groups(&sparse);
+        assert_eq!((d, n), (vec![0, 1, 0, 2], 3));
     }
 
     #[test]
