@@ -3,6 +3,18 @@
 
 use rayon::prelude::*;
 
+mod budget;
+mod compare;
+mod complex;
+pub mod dapo;
+mod eval;
+mod expr;
+pub mod extract;
+mod lexer;
+mod parse;
+
+pub use extract::Source;
+
 /// Which verifier to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -38,6 +50,14 @@ pub struct VerifyConfig {
     pub mode: Mode,
     pub correct_reward: f32,
     pub incorrect_reward: f32,
+    /// Grade only the text after the last `</think>` (Archer mode).
+    pub after_think: bool,
+    /// Fall back to the last `Answer:` line when there is no `\boxed{}`.
+    pub answer_line: bool,
+    /// Fall back to "the answer is X" in the final sentence.
+    pub answer_phrase: bool,
+    /// Fall back to the last number in the final sentence.
+    pub last_number: bool,
 }
 
 impl Default for VerifyConfig {
@@ -46,6 +66,10 @@ impl Default for VerifyConfig {
             mode: Mode::Archer,
             correct_reward: 1.0,
             incorrect_reward: 0.0,
+            after_think: true,
+            answer_line: true,
+            answer_phrase: true,
+            last_number: true,
         }
     }
 }
@@ -71,26 +95,76 @@ pub struct Verdict {
 }
 
 /// Verify one response against its ground truth. Never panics; work is bounded.
-pub fn verify(_response: &str, _ground_truth: &str, cfg: &VerifyConfig) -> Verdict {
+pub fn verify(response: &str, ground_truth: &str, cfg: &VerifyConfig) -> Verdict {
+    let (status, extracted) = match cfg.mode {
+        Mode::MathDapo => {
+            let (correct, pred) = dapo::score(response, ground_truth);
+            let status = match (&pred, correct) {
+                (_, true) => Status::Match,
+                (None, false) => Status::NoAnswer,
+                (Some(_), false) => Status::Mismatch,
+            };
+            (status, pred)
+        }
+        Mode::Archer => match extract::extract_with(response, &cfg.extraction()) {
+            None => (Status::NoAnswer, None),
+            Some((answer, _)) => {
+                let mut budget = budget::Budget::new(budget::ITEM_BUDGET);
+                (compare::judge(&answer, ground_truth, &mut budget), Some(answer))
+            }
+        },
+    };
+    let correct = status == Status::Match;
     Verdict {
-        correct: false,
-        status: Status::NoAnswer,
-        extracted: None,
-        reward: cfg.incorrect_reward,
+        correct,
+        status,
+        extracted,
+        reward: if correct {
+            cfg.correct_reward
+        } else {
+            cfg.incorrect_reward
+        },
     }
 }
 
-/// Verify many responses in parallel (`threads` 0 = all cores) in a fork-safe pool.
+/// Equivalence of two bare answers (no extraction): `equivalent("0.5", "\\frac12")`.
+pub fn equivalent(answer: &str, ground_truth: &str) -> Status {
+    let mut budget = budget::Budget::new(budget::ITEM_BUDGET);
+    compare::judge(answer, ground_truth, &mut budget)
+}
+
+impl VerifyConfig {
+    fn extraction(&self) -> extract::Options {
+        extract::Options {
+            after_think: self.after_think,
+            answer_line: self.answer_line,
+            answer_phrase: self.answer_phrase,
+            last_number: self.last_number,
+        }
+    }
+}
+
+/// Verify many responses in parallel (`threads` 0 = all cores) in a fork-safe pool; one thread
+/// runs sequentially on the calling thread. Pairs beyond the shorter slice are ignored (the
+/// Python layer rejects mismatched lengths before calling).
 pub fn verify_batch(
     responses: &[&str],
     truths: &[&str],
     cfg: &VerifyConfig,
     threads: usize,
 ) -> Vec<Verdict> {
+    if crate::pool::resolve_threads(threads) <= 1 {
+        return responses
+            .iter()
+            .zip(truths)
+            .map(|(r, t)| verify(r, t, cfg))
+            .collect();
+    }
     crate::pool::run_in_pool(threads, || {
         responses
             .par_iter()
             .zip(truths.par_iter())
+            .with_min_len(8)
             .map(|(r, t)| verify(r, t, cfg))
             .collect()
     })
