@@ -3,6 +3,7 @@
 
 pub mod advantage;
 pub mod error;
+pub mod inspect;
 pub mod pool;
 pub mod verify;
 

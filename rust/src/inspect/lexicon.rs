@@ -1,0 +1,179 @@
+//! Word lists: the reasoning-word categories counted per response, and the closed-class English
+//! words the word-salad detector uses to spot word orders no English sentence produces.
+//!
+//! All lists are lowercase ASCII; a text word matches after lowercasing and stripping leading and
+//! trailing punctuation.
+
+/// Reasoning-word categories, logged as `token/<name>` (and `token/pos_<name>`,
+/// `token/neg_<name>`). Counts are occurrences per response.
+pub const CATEGORIES: [&str; 4] = [
+    "logical_connectives",
+    "verification",
+    "reflection",
+    "planning",
+];
+
+/// Words that link steps of an argument (Archer's `logical_connectives`).
+pub const LOGICAL_CONNECTIVES: &[&str] = &[
+    "therefore",
+    "thus",
+    "hence",
+    "so",
+    "because",
+    "since",
+    "consequently",
+    "however",
+    "but",
+    "moreover",
+    "furthermore",
+    "implies",
+    "then",
+    "accordingly",
+    "whereas",
+    "although",
+    "otherwise",
+    "conversely",
+];
+/// Self-checking.
+pub const VERIFICATION: &[&str] = &[
+    "check",
+    "checks",
+    "checked",
+    "checking",
+    "verify",
+    "verifies",
+    "verified",
+    "verifying",
+    "verification",
+    "confirm",
+    "confirms",
+    "confirmed",
+    "confirming",
+    "double-check",
+    "recheck",
+    "re-check",
+    "validate",
+];
+/// Hesitation and backtracking.
+pub const REFLECTION: &[&str] = &[
+    "wait",
+    "hmm",
+    "actually",
+    "alternatively",
+    "mistake",
+    "oops",
+    "reconsider",
+    "re-examine",
+    "rethink",
+    "wrong",
+    "instead",
+    "perhaps",
+    "maybe",
+];
+/// Structuring the solution.
+pub const PLANNING: &[&str] = &[
+    "first", "firstly", "second", "secondly", "next", "finally", "step", "suppose", "assume",
+    "consider", "let", "goal", "plan", "approach",
+];
+
+/// Category index of a lowercase word, if any.
+pub fn category(word: &str) -> Option<usize> {
+    [LOGICAL_CONNECTIVES, VERIFICATION, REFLECTION, PLANNING]
+        .iter()
+        .position(|list| list.contains(&word))
+}
+
+/// Closed word classes for the word-salad detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordClass {
+    Determiner,
+    Preposition,
+    Auxiliary,
+    Pronoun,
+    Conjunction,
+    Verb,
+    Adverb,
+}
+
+pub fn word_class(w: &str) -> Option<WordClass> {
+    use WordClass::*;
+    Some(match w {
+        "the" | "a" | "an" | "every" | "our" | "your" | "their" | "his" | "its" | "my" => {
+            Determiner
+        }
+        "of" | "in" | "on" | "at" | "by" | "for" | "with" | "from" | "into" | "over" | "under"
+        | "between" | "among" | "through" | "during" | "without" | "until" | "upon" | "against"
+        | "about" | "after" | "before" | "within" | "onto" | "toward" | "towards" => Preposition,
+        "could" | "would" | "should" | "will" | "can" | "may" | "must" | "might" | "shall"
+        | "is" | "are" | "was" | "were" | "be" | "been" | "being" | "has" | "have" | "had"
+        | "do" | "does" | "did" => Auxiliary,
+        "i" | "you" | "he" | "she" | "we" | "they" | "me" | "him" | "us" | "them" => Pronoun,
+        "and" | "or" | "but" | "nor" | "than" | "because" | "although" | "though" => Conjunction,
+        "came" | "took" | "knew" | "gave" | "went" | "felt" | "told" | "asked" | "turned"
+        | "got" | "said" | "saw" | "seemed" | "thought" | "found" | "became" | "began"
+        | "brought" | "wrote" | "sat" | "stood" | "lost" | "paid" | "met" | "ran" | "kept"
+        | "held" | "heard" | "go" | "give" | "take" | "get" | "know" | "make" | "say" | "see"
+        | "think" | "tell" | "become" | "seem" | "want" | "come" | "bring" | "begin" | "keep"
+        | "write" => Verb,
+        "again" | "ever" | "still" | "too" | "rather" | "however" | "once" | "just" | "also"
+        | "not" | "here" | "there" | "then" | "now" | "never" | "often" | "perhaps" | "yet"
+        | "already" | "soon" => Adverb,
+        _ => return None,
+    })
+}
+
+/// Is `a b` (two adjacent words, no punctuation between) an order English does not produce?
+/// E.g. "the of", "your could", "from or", "the came", "were has".
+pub fn implausible_pair(a: &str, b: &str) -> bool {
+    use WordClass::*;
+    let (Some(ca), Some(cb)) = (word_class(a), word_class(b)) else {
+        return false;
+    };
+    let bad = matches!(
+        (ca, cb),
+        (Determiner, _)
+            | (Preposition, Preposition)
+            | (Preposition, Auxiliary)
+            | (Preposition, Conjunction)
+            | (Preposition, Verb)
+            | (Preposition, Pronoun)
+            | (Auxiliary, Auxiliary)
+            | (Conjunction, Conjunction)
+            | (Pronoun, Pronoun)
+            | (Pronoun, Determiner)
+            | (Verb, Auxiliary)
+    );
+    bad && !auxiliary_chain(a, b)
+}
+
+fn auxiliary_chain(a: &str, b: &str) -> bool {
+    matches!(
+        (a, b),
+        ("have" | "has" | "had", "been")
+            | (
+                "will" | "would" | "could" | "should" | "can" | "may" | "must" | "might" | "shall",
+                "be" | "have"
+            )
+            | ("is" | "are" | "was" | "were", "being")
+            | ("do" | "does" | "did", "not")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_pairs() {
+        assert_eq!(category("therefore"), Some(0));
+        assert_eq!(category("verify"), Some(1));
+        assert_eq!(category("wait"), Some(2));
+        assert_eq!(category("step"), Some(3));
+        assert_eq!(category("triangle"), None);
+        assert!(implausible_pair("the", "of"));
+        assert!(implausible_pair("your", "could"));
+        assert!(!implausible_pair("have", "been"));
+        assert!(!implausible_pair("of", "the"));
+        assert!(!implausible_pair("we", "know"));
+    }
+}

@@ -1,0 +1,88 @@
+//! Archer's n-gram repetition statistics over a response's tokens (whitespace tokens here):
+//! `repetition_ratio` = 1 - distinct n-grams / all n-grams, `maximum_frequency` = occurrences of
+//! the most frequent n-gram (n = 20 by default; both 0 for texts shorter than n tokens).
+
+use std::cell::RefCell;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NgramStats {
+    pub repetition_ratio: f32,
+    pub maximum_frequency: u32,
+}
+
+thread_local! {
+    // Open-addressing table of (n-gram hash, count), reused across calls on one thread.
+    static TABLE: RefCell<Vec<(u64, u32)>> = const { RefCell::new(Vec::new()) };
+}
+
+pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
+    if n == 0 || token_hashes.len() < n {
+        return NgramStats::default();
+    }
+    let total = token_hashes.len() - n + 1;
+    let cap = (total * 2).next_power_of_two().max(64);
+    let mask = cap - 1;
+    TABLE.with(|t| {
+        let mut table = t.borrow_mut();
+        if table.len() < cap {
+            table.resize(cap, (0, 0));
+        }
+        let table = &mut table[..cap];
+        table.iter_mut().for_each(|e| *e = (0, 0));
+        // Polynomial rolling hash of n consecutive token hashes (mod 2^64).
+        const B: u64 = 0x100_0000_01B3;
+        let bn = (0..n).fold(1u64, |acc, _| acc.wrapping_mul(B));
+        let mut h = 0u64;
+        let mut distinct = 0usize;
+        let mut max = 0u32;
+        for (i, &t) in token_hashes.iter().enumerate() {
+            h = h.wrapping_mul(B).wrapping_add(t);
+            if i >= n {
+                h = h.wrapping_sub(token_hashes[i - n].wrapping_mul(bn));
+            }
+            if i + 1 < n {
+                continue;
+            }
+            let key = (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1; // never 0
+            let mut slot = (key >> 32) as usize & mask;
+            loop {
+                let e = &mut table[slot];
+                if e.1 == 0 {
+                    *e = (key, 1);
+                    distinct += 1;
+                    max = max.max(1);
+                    break;
+                }
+                if e.0 == key {
+                    e.1 += 1;
+                    max = max.max(e.1);
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+        NgramStats {
+            repetition_ratio: (1.0 - distinct as f64 / total as f64) as f32,
+            maximum_frequency: max,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_repeated_ngrams() {
+        let distinct: Vec<u64> = (0..50).collect();
+        let s = ngram_stats(&distinct, 20);
+        assert_eq!(s.repetition_ratio, 0.0);
+        assert_eq!(s.maximum_frequency, 1);
+        let looped: Vec<u64> = (0..60).map(|i| i % 3).collect();
+        let s = ngram_stats(&looped, 20);
+        // 41 n-grams, 3 distinct.
+        assert!((s.repetition_ratio - (1.0 - 3.0 / 41.0)).abs() < 1e-6);
+        assert_eq!(s.maximum_frequency, 14);
+        assert_eq!(ngram_stats(&distinct[..5], 20), NgramStats::default());
+    }
+}

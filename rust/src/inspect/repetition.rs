@@ -1,0 +1,214 @@
+//! Loop detection: maximal tandem repeats (the same unit repeated consecutively) over bytes.
+//!
+//! One left-to-right pass. Every position's 8-byte window is hashed into a direct-mapped table
+//! that remembers where that window last occurred; the distance to the last occurrence is the
+//! candidate period `p`. A run is then extended by plain byte comparison `b[i] == b[i - p]` until
+//! it breaks, so a loop of any period (one character, a token, a sentence, a block of lines) costs
+//! one comparison per byte. A run of length `L` at period `p` covers `L + p` bytes, i.e.
+//! `(L + p) / p` whole copies of its unit; the unit is reduced to its primitive period.
+//!
+//! A loop counts when it has at least `min_copies` consecutive copies and spans at least
+//! `min_chars` characters, except:
+//! - units made only of ASCII digits (repeated digits inside a number, `0.3333…`) never count;
+//! - units made only of whitespace and markdown-rule characters (`-=_*~|:+#`) count only from
+//!   `rule_min_chars` characters on, so table rules and horizontal rules are not loops.
+
+use std::cell::RefCell;
+
+use super::InspectConfig;
+
+/// One detected loop, in byte offsets of the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loop {
+    pub start: usize,
+    pub end: usize,
+    /// Primitive period of the unit in bytes.
+    pub period: usize,
+    /// Whole consecutive copies of the unit.
+    pub copies: usize,
+}
+
+impl Loop {
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+const TABLE_BITS: u32 = 14;
+const WINDOW: usize = 8;
+
+thread_local! {
+    // Last position (+1) of each hashed 8-byte window. Never cleared between texts: an entry from
+    // another text only proposes a candidate period that the byte comparison then rejects.
+    static LAST_SEEN: RefCell<Vec<u32>> = RefCell::new(vec![0u32; 1 << TABLE_BITS]);
+}
+
+#[inline]
+fn window_hash(b: &[u8], i: usize) -> usize {
+    let w = u64::from_le_bytes(b[i..i + WINDOW].try_into().unwrap());
+    (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
+}
+
+/// Smallest period q (dividing p) of the unit `b[start..start + p]` repeated in the region.
+fn primitive_period(b: &[u8], start: usize, p: usize) -> usize {
+    for q in 1..p {
+        if p % q == 0 && (start..start + p - q).all(|k| b[k] == b[k + q]) {
+            return q;
+        }
+    }
+    p
+}
+
+fn is_rule_byte(c: u8) -> bool {
+    matches!(
+        c,
+        b'-' | b'=' | b'_' | b'*' | b'~' | b'|' | b':' | b'+' | b'#' | b' ' | b'\t' | b'\n' | b'\r'
+    )
+}
+
+/// Does a run at period `p` over `[run_start, run_end)` make a qualifying loop? Returns it.
+fn qualify(
+    text: &str,
+    mut run_start: usize,
+    run_end: usize,
+    p: usize,
+    prev_end: usize,
+    cfg: &InspectConfig,
+) -> Option<Loop> {
+    let b = text.as_bytes();
+    let min_copies = cfg.repetition_min_copies.max(2);
+    if run_end - run_start + p < min_copies * p {
+        return None;
+    }
+    // The hash may find a loop a little after it starts: extend backwards.
+    while run_start > p && run_start - 1 - p >= prev_end && b[run_start - 1] == b[run_start - 1 - p]
+    {
+        run_start -= 1;
+    }
+    let mut start = run_start - p;
+    let q = primitive_period(b, start, p);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let mut end = run_end;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end <= start + q {
+        return None;
+    }
+    let copies = (end - start) / q;
+    if copies < min_copies {
+        return None;
+    }
+    let unit = &b[start..start + q];
+    if unit.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let chars = text[start..end].chars().count();
+    let min_chars = if unit.iter().all(|&c| is_rule_byte(c)) {
+        cfg.repetition_rule_min_chars
+    } else {
+        cfg.repetition_min_chars
+    };
+    if chars < min_chars {
+        return None;
+    }
+    Some(Loop {
+        start,
+        end,
+        period: q,
+        copies,
+    })
+}
+
+/// All qualifying loops of `text`, in order, non-overlapping.
+pub fn find_loops(text: &str, cfg: &InspectConfig) -> Vec<Loop> {
+    let b = text.as_bytes();
+    // Positions are stored as u32; longer inputs are scanned on their first 4 GiB only.
+    let n = b.len().min(u32::MAX as usize - 1);
+    let max_period = cfg.repetition_max_period_bytes.max(1);
+    let mut loops = Vec::new();
+    LAST_SEEN.with(|table| {
+        let mut table = table.borrow_mut();
+        let mut cand = 0usize;
+        let mut run_start = 0usize;
+        let mut prev_end = 0usize;
+        for i in 0..n {
+            let last = if i + WINDOW <= n {
+                let h = window_hash(b, i);
+                let l = table[h];
+                table[h] = (i + 1) as u32;
+                l as usize
+            } else {
+                0
+            };
+            if cand > 0 && b[i] == b[i - cand] {
+                continue;
+            }
+            if cand > 0 {
+                if let Some(l) = qualify(text, run_start, i, cand, prev_end, cfg) {
+                    prev_end = l.end;
+                    loops.push(l);
+                }
+                cand = 0;
+            }
+            if last > 0 && last - 1 < i {
+                let d = i - (last - 1);
+                if d <= max_period && b[i] == b[i - d] {
+                    cand = d;
+                    run_start = i;
+                }
+            }
+        }
+        if cand > 0 {
+            if let Some(l) = qualify(text, run_start, n, cand, prev_end, cfg) {
+                loops.push(l);
+            }
+        }
+    });
+    loops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loops(t: &str) -> Vec<Loop> {
+        find_loops(t, &InspectConfig::default())
+    }
+
+    #[test]
+    fn finds_token_sentence_and_block_loops() {
+        let t = format!("Let us think. {}", "& ".repeat(300));
+        let l = loops(&t);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].period, 2);
+        assert!(l[0].copies >= 299);
+        let t = format!("Intro.\n\n{}", "The sum is 12, so x = 3.\n\n".repeat(15));
+        let l = loops(&t);
+        assert_eq!(l.len(), 1);
+        // The unit is found as some rotation of the sentence (the loop may start at its ".").
+        assert_eq!(l[0].period, "The sum is 12, so x = 3.\n\n".len());
+        assert!(l[0].copies >= 14);
+        let block = "Step 1: add.\nStep 2: divide by 4.\nStep 3: so x = 2.\n";
+        let t = format!("Start here.\n{}{}", block.repeat(12), &block[..10]);
+        let l = loops(&t);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].copies, 12);
+        assert_eq!(loops(&"ゆ".repeat(50))[0].period, "ゆ".len());
+    }
+
+    #[test]
+    fn ignores_numbers_rules_and_short_repeats() {
+        assert!(loops("x = 0.33333333333333333333333333333 and 1000000000000000000000").is_empty());
+        assert!(loops("|---|---|---|---|---|---|---|---|---|---|---|---|---|").is_empty());
+        assert!(loops(&"ab ".repeat(4)).is_empty());
+        assert!(loops("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18").is_empty());
+        assert!(!loops(&"-".repeat(400)).is_empty());
+    }
+}

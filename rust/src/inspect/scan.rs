@@ -1,0 +1,507 @@
+//! The single pass over a response's whitespace-separated tokens that feeds every detector:
+//! letters per script (language drift), per-token junk evidence (gibberish), the word sequence
+//! (word-salad evidence, reasoning-word counts) and token hashes (20-gram statistics).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::lexicon::{self, WordClass};
+use super::script::{classify, mixing_group, CharClass, Script};
+
+/// Per-token facts the gibberish detector needs.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenInfo {
+    pub start: u32,
+    pub end: u32,
+    /// Non-whitespace characters.
+    pub chars: u32,
+    /// The token on its own looks like junk (see `gibberish`).
+    pub junk: bool,
+    /// Bit set of the writing systems (mixing groups) of its letters.
+    pub groups: u32,
+}
+
+/// One plain word (ASCII letters, optional inner `-`/`'`), for the word-salad evidence.
+#[derive(Debug, Clone, Copy)]
+pub struct WordInfo {
+    pub token: u32,
+    pub lower_hash: u64,
+    pub class: Option<WordClass>,
+    /// First letter upper case, the rest lower case, at least two letters.
+    pub titlecase: bool,
+    pub all_lower: bool,
+    /// Punctuation stripped from the end of the token (0 if none).
+    pub trailing: u8,
+    /// Directly follows another plain word on the same line.
+    pub follows_word: bool,
+    pub class_prev_pair_bad: bool,
+    pub same_as_prev: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub script_letters: [u32; Script::ALL.len()],
+    pub tokens: Vec<TokenInfo>,
+    pub words: Vec<WordInfo>,
+    pub token_hashes: Vec<u64>,
+    pub categories: [u32; lexicon::CATEGORIES.len()],
+    /// Bloom filter of the lowercase-only words seen (2 bits per word).
+    pub lower_seen: Vec<u64>,
+}
+
+const BLOOM_WORDS: usize = 1024; // 64 Ki bits
+
+impl Scan {
+    pub fn seen_lowercase(&self, h: u64) -> bool {
+        let (a, b) = bloom_bits(h);
+        self.lower_seen[a / 64] & (1 << (a % 64)) != 0
+            && self.lower_seen[b / 64] & (1 << (b % 64)) != 0
+    }
+}
+
+fn bloom_bits(h: u64) -> (usize, usize) {
+    let m = (BLOOM_WORDS * 64) as u64;
+    ((h % m) as usize, ((h >> 32) % m) as usize)
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    category: Option<u8>,
+    class: Option<WordClass>,
+}
+
+fn lexicon_map() -> &'static HashMap<&'static str, Entry> {
+    static MAP: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut m = HashMap::new();
+        let lists = [
+            lexicon::LOGICAL_CONNECTIVES,
+            lexicon::VERIFICATION,
+            lexicon::REFLECTION,
+            lexicon::PLANNING,
+        ];
+        for (ci, list) in lists.iter().enumerate() {
+            for w in *list {
+                m.insert(
+                    *w,
+                    Entry {
+                        category: Some(ci as u8),
+                        class: lexicon::word_class(w),
+                    },
+                );
+            }
+        }
+        for w in CLASS_WORDS {
+            m.entry(*w).or_insert(Entry {
+                category: None,
+                class: lexicon::word_class(w),
+            });
+        }
+        m
+    })
+}
+
+// Every word `lexicon::word_class` knows, so one map lookup answers both questions.
+const CLASS_WORDS: &[&str] = &[
+    "the", "a", "an", "every", "our", "your", "their", "his", "its", "my", "of", "in", "on", "at",
+    "by", "for", "with", "from", "into", "over", "under", "between", "among", "through", "during",
+    "without", "until", "upon", "against", "about", "after", "before", "within", "onto", "toward",
+    "towards", "could", "would", "should", "will", "can", "may", "must", "might", "shall", "is",
+    "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "i",
+    "you", "he", "she", "we", "they", "me", "him", "us", "them", "and", "or", "but", "nor", "than",
+    "because", "although", "though", "came", "took", "knew", "gave", "went", "felt", "told",
+    "asked", "turned", "got", "said", "saw", "seemed", "thought", "found", "became", "began",
+    "brought", "wrote", "sat", "stood", "lost", "paid", "met", "ran", "kept", "held", "heard",
+    "go", "give", "take", "get", "know", "make", "say", "see", "think", "tell", "become", "seem",
+    "want", "come", "bring", "begin", "keep", "write", "again", "ever", "still", "too", "rather",
+    "however", "once", "just", "also", "not", "here", "there", "then", "now", "never", "often",
+    "perhaps", "yet", "already", "soon",
+];
+
+#[inline]
+fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes(c.try_into().unwrap());
+        h = (h ^ v).wrapping_mul(0x0000_0100_0000_01B3).rotate_left(29);
+    }
+    let mut tail = 0u64;
+    for (i, &x) in chunks.remainder().iter().enumerate() {
+        tail |= (x as u64) << (8 * i);
+    }
+    h = (h ^ tail).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^ (h >> 31)
+}
+
+fn is_leading_punct(c: u8) -> bool {
+    matches!(c, b'"' | b'\'' | b'(' | b'[' | b'*' | b'`' | b'_')
+}
+
+fn is_trailing_punct(c: u8) -> bool {
+    matches!(
+        c,
+        b'.' | b',' | b';' | b':' | b'?' | b'!' | b')' | b']' | b'"' | b'\'' | b'*' | b'`' | b'_'
+    )
+}
+
+/// Token-level junk evidence from character classes (rules documented in `gibberish`).
+struct TokenStats {
+    chars: u32,
+    alnum: u32,
+    pictograph: u32,
+    control: u32,
+    nonascii_symbol: u32,
+    groups: u32,
+    nonlatin_groups: u32,
+    nonascii_latin: u32,
+    mojibake: u32,
+    run_len: u32,
+    run_flips: u32,
+    long_run_alnum: u32,
+    long_run_flips: u32,
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum RunClass {
+    Lower,
+    Upper,
+    Digit,
+}
+
+impl TokenStats {
+    fn new() -> Self {
+        TokenStats {
+            chars: 0,
+            alnum: 0,
+            pictograph: 0,
+            control: 0,
+            nonascii_symbol: 0,
+            groups: 0,
+            nonlatin_groups: 0,
+            nonascii_latin: 0,
+            mojibake: 0,
+            run_len: 0,
+            run_flips: 0,
+            long_run_alnum: 0,
+            long_run_flips: 0,
+        }
+    }
+
+    #[inline]
+    fn end_run(&mut self) {
+        if self.run_len >= 8 {
+            self.long_run_alnum += self.run_len;
+            self.long_run_flips += self.run_flips;
+        }
+        self.run_len = 0;
+        self.run_flips = 0;
+    }
+
+    fn is_junk(&self) -> bool {
+        let n = self.chars;
+        // Pictographs/box drawing/emoji/controls make up a third of the token.
+        if (self.pictograph + self.control) * 3 >= n && self.pictograph + self.control > 0 {
+            return true;
+        }
+        // Letters of two writing systems in one token (Latin plus one other is allowed: inline
+        // variables in CJK/Cyrillic math), or accented Latin glued to another script.
+        if self.nonlatin_groups >= 2 || (self.nonlatin_groups == 1 && self.nonascii_latin > 0) {
+            return true;
+        }
+        // Symbol runs with no letter or digit: `∀:↔′♣`.
+        if self.alnum == 0 && n >= 3 && self.nonascii_symbol > 0 {
+            return true;
+        }
+        // Mojibake / byte-level BPE fragments: `Ã©`, `âĢĿ`, `Ġthe`.
+        if self.mojibake > 0 {
+            return true;
+        }
+        // Base64-like: long letter/digit runs that flip case or letter/digit constantly.
+        if self.long_run_alnum >= 16 && self.long_run_flips * 10 >= self.long_run_alnum * 3 {
+            return true;
+        }
+        false
+    }
+}
+
+thread_local! {
+    static SCAN: RefCell<Option<Scan>> = const { RefCell::new(None) };
+}
+
+/// Run `f` on the scan of `text` (buffers are reused across calls on one thread).
+pub fn with_scan<R>(text: &str, f: impl FnOnce(&Scan) -> R) -> R {
+    SCAN.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let scan = slot.get_or_insert_with(|| Scan {
+            lower_seen: vec![0; BLOOM_WORDS],
+            ..Default::default()
+        });
+        scan_into(text, scan);
+        f(scan)
+    })
+}
+
+fn scan_into(text: &str, out: &mut Scan) {
+    out.script_letters = [0; Script::ALL.len()];
+    out.tokens.clear();
+    out.words.clear();
+    out.token_hashes.clear();
+    out.categories = [0; lexicon::CATEGORIES.len()];
+    out.lower_seen.iter_mut().for_each(|w| *w = 0);
+    let lex = lexicon_map();
+    let b = text.as_bytes();
+    let n = b.len().min(u32::MAX as usize);
+    let mut i = 0usize;
+    let mut line_start = true;
+    let mut prev_word: Option<(u64, Option<WordClass>, u8)> = None;
+    let mut lower_buf = [0u8; 24];
+    let mut prev_lower = [0u8; 24];
+    let mut prev_lower_len = 0usize;
+    while i < n {
+        let c = b[i];
+        if c == b' ' || c == b'\t' || c == b'\r' || c == b'\n' || c == 0x0B || c == 0x0C {
+            if c == b'\n' {
+                line_start = true;
+                prev_word = None;
+            }
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < n {
+            let c = b[i];
+            if c == b' ' || c == b'\t' || c == b'\r' || c == b'\n' || c == 0x0B || c == 0x0C {
+                break;
+            }
+            ascii &= c < 0x80;
+            i += 1;
+        }
+        let end = i;
+        let tok = &b[start..end];
+        out.token_hashes.push(hash_bytes(tok));
+        let st = if ascii {
+            ascii_stats(tok, &mut out.script_letters)
+        } else {
+            unicode_stats(&text[start..end], &mut out.script_letters)
+        };
+        let token_index = out.tokens.len() as u32;
+        out.tokens.push(TokenInfo {
+            start: start as u32,
+            end: end as u32,
+            chars: st.chars,
+            junk: st.is_junk(),
+            groups: st.groups,
+        });
+
+        // Plain word?
+        let mut ws = 0;
+        let mut we = tok.len();
+        while ws < we && is_leading_punct(tok[ws]) {
+            ws += 1;
+        }
+        let mut trailing = 0u8;
+        while we > ws && is_trailing_punct(tok[we - 1]) {
+            if trailing == 0 || matches!(tok[we - 1], b'.' | b'?' | b'!') {
+                trailing = tok[we - 1];
+            }
+            we -= 1;
+        }
+        let core = &tok[ws..we];
+        let is_word = !core.is_empty()
+            && core.len() <= lower_buf.len()
+            && core[0].is_ascii_alphabetic()
+            && core[core.len() - 1].is_ascii_alphabetic()
+            && core
+                .iter()
+                .all(|&x| x.is_ascii_alphabetic() || x == b'-' || x == b'\'');
+        if !is_word {
+            prev_word = None;
+            line_start = false;
+            continue;
+        }
+        let lower = &mut lower_buf[..core.len()];
+        lower.copy_from_slice(core);
+        lower.make_ascii_lowercase();
+        let lower_str = std::str::from_utf8(lower).unwrap_or("");
+        let entry = lex.get(lower_str).copied();
+        if let Some(Entry {
+            category: Some(ci), ..
+        }) = entry
+        {
+            out.categories[ci as usize] += 1;
+        }
+        let class = entry.and_then(|e| e.class);
+        let lower_hash = hash_bytes(lower);
+        let all_lower = core == &*lower;
+        let titlecase = core.len() > 1 && core[0].is_ascii_uppercase() && core[1..] == lower[1..];
+        if all_lower {
+            let (x, y) = bloom_bits(lower_hash);
+            out.lower_seen[x / 64] |= 1 << (x % 64);
+            out.lower_seen[y / 64] |= 1 << (y % 64);
+        }
+        let (follows_word, pair_bad, same) = match prev_word {
+            Some((ph, pc, ptrail)) if !line_start => {
+                let bad = ptrail == 0
+                    && match (pc, class) {
+                        (Some(_), Some(_)) => lexicon::implausible_pair(
+                            std::str::from_utf8(&prev_lower[..prev_lower_len]).unwrap_or(""),
+                            lower_str,
+                        ),
+                        _ => false,
+                    };
+                (true, bad, ptrail == 0 && ph == lower_hash)
+            }
+            _ => (false, false, false),
+        };
+        out.words.push(WordInfo {
+            token: token_index,
+            lower_hash,
+            class,
+            titlecase,
+            all_lower,
+            trailing,
+            follows_word,
+            class_prev_pair_bad: pair_bad,
+            same_as_prev: same,
+        });
+        prev_word = Some((lower_hash, class, trailing));
+        line_start = false;
+        prev_lower[..core.len()].copy_from_slice(lower);
+        prev_lower_len = core.len();
+    }
+}
+
+fn ascii_stats(tok: &[u8], letters: &mut [u32; Script::ALL.len()]) -> TokenStats {
+    let mut st = TokenStats::new();
+    st.chars = tok.len() as u32;
+    let mut prev: Option<RunClass> = None;
+    let mut n_letters = 0u32;
+    for &c in tok {
+        let rc = if c.is_ascii_lowercase() {
+            Some(RunClass::Lower)
+        } else if c.is_ascii_uppercase() {
+            Some(RunClass::Upper)
+        } else if c.is_ascii_digit() {
+            Some(RunClass::Digit)
+        } else {
+            None
+        };
+        match rc {
+            Some(r) => {
+                st.alnum += 1;
+                if r != RunClass::Digit {
+                    n_letters += 1;
+                }
+                if st.run_len > 0 && prev != Some(r) {
+                    st.run_flips += 1;
+                }
+                st.run_len += 1;
+                prev = Some(r);
+            }
+            None => {
+                if c < 0x20 || c == 0x7F {
+                    st.control += 1;
+                }
+                st.end_run();
+                prev = None;
+            }
+        }
+    }
+    st.end_run();
+    if n_letters > 0 {
+        letters[Script::Latin.index()] += n_letters;
+        st.groups = 1 << Script::Latin.index();
+    }
+    st
+}
+
+fn unicode_stats(tok: &str, letters: &mut [u32; Script::ALL.len()]) -> TokenStats {
+    let mut st = TokenStats::new();
+    let mut prev: Option<RunClass> = None;
+    let mut prev_char = '\0';
+    for ch in tok.chars() {
+        st.chars += 1;
+        let cls = classify(ch);
+        let cp = ch as u32;
+        // Mojibake: a UTF-8 lead byte read as Latin-1 (À..ÿ) followed by a continuation byte
+        // read as Latin-1 (U+0080..U+00BF) or as byte-level BPE's remapped bytes (U+0100..U+0143);
+        // and BPE's space/newline/tab markers Ġ Ċ ĉ.
+        let pc = prev_char as u32;
+        if (0xC0..=0xFF).contains(&pc)
+            && pc != 0xD7
+            && pc != 0xF7
+            && ((0x80..=0xBF).contains(&cp) || (0x100..=0x143).contains(&cp))
+        {
+            st.mojibake += 1;
+        }
+        if matches!(cp, 0x120 | 0x10A | 0x109) {
+            st.mojibake += 1;
+        }
+        prev_char = ch;
+        let rc = match cls {
+            CharClass::Letter(s) => {
+                letters[s.index()] += 1;
+                if let Some(g) = mixing_group(s) {
+                    let bit = 1u32 << g.index();
+                    if st.groups & bit == 0 {
+                        st.groups |= bit;
+                        if g != Script::Latin {
+                            st.nonlatin_groups += 1;
+                        }
+                    }
+                }
+                if s == Script::Latin && !ch.is_ascii() {
+                    st.nonascii_latin += 1;
+                }
+                st.alnum += 1;
+                if ch.is_ascii_lowercase() {
+                    Some(RunClass::Lower)
+                } else if ch.is_ascii_uppercase() {
+                    Some(RunClass::Upper)
+                } else {
+                    None
+                }
+            }
+            CharClass::Digit => {
+                st.alnum += 1;
+                if ch.is_ascii_digit() {
+                    Some(RunClass::Digit)
+                } else {
+                    None
+                }
+            }
+            CharClass::Pictograph => {
+                st.pictograph += 1;
+                st.nonascii_symbol += 1;
+                None
+            }
+            CharClass::Control => {
+                st.control += 1;
+                None
+            }
+            CharClass::MathOrPunct => {
+                st.nonascii_symbol += 1;
+                None
+            }
+            CharClass::Mark | CharClass::AsciiPunct => None,
+        };
+        match rc {
+            Some(r) => {
+                if st.run_len > 0 && prev != Some(r) {
+                    st.run_flips += 1;
+                }
+                st.run_len += 1;
+                prev = Some(r);
+            }
+            None => {
+                st.end_run();
+                prev = None;
+            }
+        }
+    }
+    st.end_run();
+    st
+}
