@@ -39,7 +39,7 @@ MIN_POINTS = 5  # fewer finite points than this: a rule does not judge the metri
 ENTROPY_COLLAPSE_RATIO = 0.25  # smoothed entropy <= 25% of max(baseline, running peak)
 ENTROPY_RECOVERED_RATIO = 0.5  # ... and still below 50% at the end -> critical
 ENTROPY_EXPLOSION_RATIO = 1.6  # smoothed entropy >= 1.6x baseline for 3 consecutive steps
-OSC_SWING = 0.35  # a swing: entropy moves >= 35% of its run median, then turns back (zigzag)
+OSC_SWING = 0.4  # a swing: entropy moves >= 40% of its run median, then turns back (zigzag)
 OSC_MAX_SWING_STEPS = 6  # ... within 6 steps
 OSC_MIN_SWINGS = 4  # oscillation: >= 4 such fast swings in a row
 SHORT_POS_TOKENS = 50.0  # correct responses "a handful of tokens": smoothed pos length < 50 ...
@@ -54,7 +54,7 @@ MEAN_NEAR_MAX = 0.6  # without a clip ratio: mean length >= 60% of max_response_
 VALID_FRACTION = 0.05  # mixed-outcome groups <= 5% of the batch (V4: 1 of 64)
 VALID_STILL = 0.1  # ... still <= 10% at the end -> critical
 SPIKE_RATIO, SPIKE_MIN_EXCESS, SPIKE_TRAIL = 5.0, 0.02, 10  # KL peak >= 5x trailing median
-GRAD_RATIO, GRAD_CRITICAL_RATIO = 3.0, 10.0  # grad norm >= 3x baseline on 2 consecutive steps
+GRAD_RATIO, GRAD_CRITICAL_RATIO = 3.0, 10.0  # smoothed grad norm >= 3x baseline (10x: critical)
 SLOW_RATIO, SLOW_SECONDS = 2.0, 300.0  # step time 2x its baseline, or over the seeds' 300 s
 PLATEAU_MIN_STEPS, PLATEAU_GAIN = 50, 0.05  # >= 50 scored steps and never 0.05 above baseline
 RATE_RISE, RATE_FACTOR = 0.05, 2.0  # flag rate >= baseline + 0.05 and >= 2x baseline
@@ -414,15 +414,16 @@ def grad_explosion(ctx: Context) -> Finding | None:
     base = g.baseline
     if base <= 0:
         return None
-    i = first_run(g.values >= GRAD_RATIO * base, 2, g.baseline_len)
+    sm = g.smooth
+    i = first_run(sm >= GRAD_RATIO * base, 1, g.baseline_len)
     if i is None:
         return None
-    critical = first_run(g.values >= GRAD_CRITICAL_RATIO * base, 2, g.baseline_len) is not None
+    critical = bool(np.max(sm) >= GRAD_CRITICAL_RATIO * base)
     top = int(np.argmax(g.values))
     msg = (
         f"grad norm rose to {g.values[top]:.4g} ({g.values[top] / base:.1f}x its early {base:.3g})"
     )
-    ev = {"baseline": _r(base), "value": _r(g.values[i]), "max": _r(g.values[top])}
+    ev = {"baseline": _r(base), "value": _r(sm[i]), "max": _r(g.values[top])}
     ev["max_step"] = _step(g, top)
     return Finding("grad_explosion", _step(g, i), "critical" if critical else "warning", msg, ev)
 
@@ -516,9 +517,11 @@ def _rate_rise(ctx: Context, flag: str) -> Finding | None:
     if len(rates) < 3:
         ctx.skipped.append(f"{kind}: needs degeneracy/{flag}_rate or flagged rollout samples")
         return None
-    base, sm = rates.baseline, rates.smooth
-    start = min(rates.baseline_len, len(rates) - 1)
-    hit = (sm >= base + RATE_RISE) & (sm >= RATE_FACTOR * base)
+    # rollout samples are sparse (every few steps): the baseline is at most the first third of them
+    start = max(1, min(rates.baseline_len, len(rates) // 3))
+    base, sm = float(np.median(rates.values[:start])), rates.smooth
+    threshold = max(base + RATE_RISE, RATE_FACTOR * base)
+    hit = (sm >= threshold) & (rates.values >= threshold)  # raw too: samples are sparse
     i = first_run(hit, 1, start)
     if i is None:
         return None
