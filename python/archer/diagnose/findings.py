@@ -97,6 +97,11 @@ def _step(s: Series, i: int) -> int:
     return int(s.steps[i])
 
 
+def _smooth_at(s: Series, step: int) -> float:
+    """The smoothed value at the logged step nearest to `step`."""
+    return float(s.smooth[int(np.argmin(np.abs(s.steps - step)))])
+
+
 def entropy_collapse(ctx: Context) -> Finding | None:
     if not ctx.need("entropy_collapse", "actor/entropy"):
         return None
@@ -260,9 +265,9 @@ def shortcut_guessing(ctx: Context) -> Finding | None:
     if length_metric is not None:
         ln = ctx.s(length_metric)
         ev.update(length_metric=length_metric, length_baseline=_r(ln.baseline))
-        ev["length"] = _r(ln.at(step) or 0.0)
+        ev["length"] = _r(_smooth_at(ln, step))
     if vanished is not None:
-        ev.update(connectives_baseline=_r(conn.baseline), connectives=_r(conn.at(step) or 0.0))
+        ev.update(connectives_baseline=_r(conn.baseline), connectives=_r(_smooth_at(conn, step)))
     if len(rate):
         ev["shortcut_rate"] = _r(rate.at(step) or 0.0)
     what = (

@@ -25,19 +25,7 @@ def recommendations(findings: list[Finding], config: Mapping) -> list[dict]:
     out: list[dict] = []
 
     if "entropy_collapse" in kinds:
-        if ent:
-            out.append(
-                _rec(
-                    f"Entropy bonus feedback loop: the bonus (entropy_coeff={ent:g}) is proportional "
-                    "to entropy, so it weakens as entropy falls and cannot stop a collapse. Anchor "
-                    "with the KL loss instead, which grows as the policy drifts: raise kl_loss_coef "
-                    f"(V3 used 0.05{'' if kl is None else f', this run {kl:g}'}) and keep "
-                    "entropy_coeff=0.01 as the floor.",
-                    ["entropy_collapse"],
-                    "seed 001 (V2 -> V3)",
-                )
-            )
-        else:
+        if ent == 0:
             out.append(
                 _rec(
                     "Entropy collapsed with no entropy bonus: add entropy_coeff=0.01 and a stronger "
@@ -45,6 +33,19 @@ def recommendations(findings: list[Finding], config: Mapping) -> list[dict]:
                     "collapsed 2.9 -> 0.07 in 71 steps.",
                     ["entropy_collapse"],
                     "seed 003 (V0 -> V1)",
+                )
+            )
+        else:
+            bonus = f" (entropy_coeff={ent:g})" if ent else ""
+            out.append(
+                _rec(
+                    f"Entropy bonus feedback loop: the bonus{bonus} is proportional to entropy, so "
+                    "it weakens as entropy falls and cannot stop a collapse (V2: 5.3 -> 0.18 at step "
+                    "78). Anchor with the KL loss instead, which grows as the policy drifts: raise "
+                    f"kl_loss_coef (V3 used 0.05{'' if kl is None else f', this run {kl:g}'}) and "
+                    "keep entropy_coeff=0.01 as the floor.",
+                    ["entropy_collapse"],
+                    "seed 001 (V2 -> V3)",
                 )
             )
     over = sorted(kinds & {"entropy_explosion", "gibberish_rise"})

@@ -166,7 +166,7 @@ def trend_word(metric: str, values: np.ndarray) -> str:
     if len(values) < 3:
         return "-"
     k = max(1, min(10, len(values) // 10))
-    start, end = float(np.median(values[:k])), float(np.median(values[-k:]))
+    start, end = float(np.median(values[:k])), float(np.median(values[-3:]))  # where it ended up
     peak = float(np.max(values))
     if metric == "critic/score/mean":
         if end - start >= 0.05:
