@@ -225,3 +225,21 @@ def test_wandb_history_through_the_api(monkeypatch):
         and report["run"]["source"] == "wandb:doub7e/Archer2.0/v5"
     )
     assert report["run"]["config"]["kl_loss_coef"] == 0.05 and report["verdict"] == "healthy"
+
+
+def test_unflagged_rollout_samples_are_inspected_natively(tmp_path):
+    run_dir = tmp_path / "r"
+    (run_dir / "rollouts").mkdir(parents=True)
+    write_jsonl(run_dir / "metrics.jsonl", healthy_history(60, 3))
+    clean = "We add 3 and 4 to get 7, then check it by subtracting: 7 - 4 = 3. The answer is 7."
+    for step in (10, 20, 30, 40, 50, 60):
+        rows = [
+            {"response": "& " * 300 if step >= 40 and i < 6 else clean, "ground_truth": "7"}
+            for i in range(12)
+        ]
+        write_jsonl(run_dir / "rollouts" / f"step_{step}.jsonl", rows)
+    run = load_run(str(run_dir))
+    assert run.rollouts[40][0]["repetition"] is True and run.rollouts[10][0]["repetition"] is False
+    report = json.loads(invoke(str(run_dir), "--json").stdout)
+    (rep,) = [f for f in report["findings"] if f["kind"] == "repetition_rise"]
+    assert rep["step"] == 40 and rep["evidence"]["examples"][0].startswith("& & &")

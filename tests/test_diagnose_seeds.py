@@ -80,4 +80,4 @@ def test_comparison_is_the_search_summary_table(reports):
     assert rows["v4"]["Outcome"] == "Collapsed at step 14"
     assert rows["v2"]["Outcome"].startswith("Entropy collapsed at step")
     assert rows["v1"]["Outcome"] == "High score via shortcut guessing"
-    assert rows["v1"]["Score@peak"].startswith("0.4")
+    assert rows["v1"]["Score@peak"] == "0.423 @ 150"

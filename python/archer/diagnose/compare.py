@@ -61,12 +61,12 @@ def summary_row(report: Report, columns: list[str]) -> dict[str, str]:
     if len(score):
         i = int(np.argmax(score.smooth))
         peak_step = int(score.steps[i])
-        row["Score@peak"] = f"{fmt(float(score.values[i]))} (step {peak_step})"
+        row["Score@peak"] = f"{fmt(float(score.values[i]))} @ {peak_step}"
     else:
         row["Score@peak"] = "—"
     osc = next((f for f in report.findings if f.kind == "entropy_oscillation"), None)
     if osc is not None:
-        row["Entropy@~100"] = f"{osc.evidence['min']:.0f}-{osc.evidence['max']:.0f} (oscillating)"
+        row["Entropy@~100"] = f"{fmt(osc.evidence['min'])}-{fmt(osc.evidence['max'])} (oscillating)"
     else:
         row["Entropy@~100"] = fmt(entropy.at(ENTROPY_STEP))
     if len(valid) and peak_step is not None:
@@ -94,7 +94,7 @@ def print_comparison(table: dict, console: Console | None = None) -> None:
     console = console or Console()
     t = Table(title="Complete Hyperparameter Search Summary", title_justify="left")
     for col in table["columns"]:
-        t.add_column(col, overflow="fold")
+        t.add_column(col.replace("_", "_\n"), overflow="fold")  # narrow headers, not cut ones
     for row in table["rows"]:
         t.add_row(*(row[c] for c in table["columns"]))
     console.print(t)

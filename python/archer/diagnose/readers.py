@@ -169,25 +169,41 @@ def _flag(row: dict, name: str) -> bool | None:
     return bool(value)
 
 
-def _inspect_responses(rows: list[dict], notes: list[str]) -> bool:
-    """Fill missing flags from archer.scoring.inspect when it exists; False when it cannot."""
+def _columns(result: object, n: int) -> dict[str, list] | None:
+    """Per-response flags from an inspection result, whatever its shape (columns, rows, objects)."""
+    if isinstance(result, tuple) and result:
+        result = result[0]  # (per-response, batch metrics)
+    cols: dict[str, list] = {}
+    for name in FLAGS:
+        col = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+        if col is not None and not isinstance(col, bool | int) and len(col) == n:
+            cols[name] = [bool(x) for x in col]
+    if cols:
+        return cols
+    rows = list(result) if isinstance(result, list | tuple) else []
+    if len(rows) != n:
+        return None
+    for name in FLAGS:
+        values = [r.get(name) if isinstance(r, dict) else getattr(r, name, None) for r in rows]
+        if all(v is not None for v in values):
+            cols[name] = [bool(v) for v in values]
+    return cols or None
+
+
+def _inspect_responses(texts: list[str], notes: list[str]) -> dict[str, list] | None:
+    """Degeneracy flags for unflagged samples: archer.scoring.inspect, else the native detector."""
     try:
         from archer.scoring import inspect as inspect_fn  # type: ignore[attr-defined]
     except ImportError:
-        return False
+        try:
+            from archer._native import inspect_texts as inspect_fn  # type: ignore[no-redef]
+        except ImportError:
+            return None
     try:
-        results = inspect_fn([str(r.get("response", "")) for r in rows])
-        for row, result in zip(rows, results):
-            for name in FLAGS:
-                value = (
-                    result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-                )
-                if value is not None:
-                    row[name] = bool(value)
-    except Exception as e:
-        notes.append(f"archer.scoring.inspect failed on rollout samples: {str(e)[:80]}")
-        return False
-    return True
+        return _columns(inspect_fn(texts), len(texts))
+    except Exception as e:  # a detector failure costs the sample findings, not the report
+        notes.append(f"inspecting rollout samples failed: {str(e)[:80]}")
+        return None
 
 
 def read_rollouts(run_dir: Path, notes: list[str]) -> dict[int, list[dict]]:
@@ -210,17 +226,17 @@ def read_rollouts(run_dir: Path, notes: list[str]) -> dict[int, list[dict]]:
             rows.append(row)
         pending = [r for r in rows if "_full" in r]
         if pending:
-            texts = [{"response": r.pop("_full")} for r in pending]
-            if _inspect_responses(texts, notes):
-                for row, filled in zip(pending, texts):
-                    row.update({k: filled.get(k) for k in FLAGS})
-            else:
+            cols = _inspect_responses([r.pop("_full") for r in pending], notes)
+            if cols is None:
                 unflagged += len(pending)
+            else:
+                for k, row in enumerate(pending):
+                    row.update({name: col[k] for name, col in cols.items()})
         out[int(match.group(1))] = rows
     if unflagged:
         notes.append(
-            f"{unflagged} rollout samples have no inspection flags and archer.scoring.inspect is "
-            "unavailable: sample-based findings skipped for them"
+            f"{unflagged} rollout samples have no inspection flags and no detector is available: "
+            "sample-based findings skipped for them"
         )
     return out
 
