@@ -23,6 +23,33 @@ def group_advantages(
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint32], dict[str, int]]: ...
 
 # --- verify (rust/src/python/verify.rs) ---
+def verify_one(
+    response: str,
+    ground_truth: str,
+    *,
+    mode: str = "archer",
+    correct_reward: float = 1.0,
+    incorrect_reward: float = 0.0,
+    after_think: bool = True,
+    answer_line: bool = True,
+    answer_phrase: bool = True,
+    last_number: bool = True,
+) -> tuple[bool, str, str | None, float]: ...
+def verify_many(
+    responses: list[str],
+    ground_truths: list[str],
+    *,
+    mode: str = "archer",
+    correct_reward: float = 1.0,
+    incorrect_reward: float = 0.0,
+    threads: int = 0,
+    after_think: bool = True,
+    answer_line: bool = True,
+    answer_phrase: bool = True,
+    last_number: bool = True,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float32], list[str], list[str | None]]: ...
+def answers_equivalent(answer: str, ground_truth: str) -> str: ...
+def dapo_normalize(answer: str) -> str: ...
 
 # --- inspect (rust/src/python/inspect.rs) ---
 

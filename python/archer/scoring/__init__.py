@@ -1,9 +1,12 @@
 """Rollout scoring over the native core (`archer._native`).
 
 - `advantages`: group advantage estimators (GRPO as verl, Dr.GRPO, RLOO) and group stats.
+- `verify` / `verify_batch`: native math-answer verification (policy: archer.scoring.verify docs).
 """
 
 from archer._native import ScoringInputError
 from archer.scoring.advantages import AdvantageResult, advantages, broadcast_to_tokens
+from archer.scoring.verify import BatchVerdicts, Verdict, equivalent, verify, verify_batch
 
 __all__ = ["AdvantageResult", "ScoringInputError", "advantages", "broadcast_to_tokens"]
+__all__ += ["BatchVerdicts", "Verdict", "equivalent", "verify", "verify_batch"]

@@ -1,9 +1,144 @@
-"""CLI commands of this package, registered onto the `archer` app by archer.cli."""
+"""CLI commands of this package, registered onto the `archer` app by archer.cli.
+
+`archer score FILE.jsonl`: verify every row's response against its ground truth with the native
+verifier, write the rows with `correct`, `answer` and `status` added, and print a summary.
+The flow is read -> verify (one native batch call) -> `scored_row` per row -> write; other
+per-row fields belong in `scored_row`.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from archer.scoring.verify import STATUSES, BatchVerdicts, Verdict, verify_batch
+
+
+class RowsError(ValueError):
+    """A JSONL input file that cannot be scored; the message names the file, line and fix."""
+
+
+def read_rows(path: Path, response_key: str, truth_key: str) -> list[dict[str, Any]]:
+    """Rows of a JSONL file; every row must have string `response_key` and `truth_key` fields."""
+    if not path.is_file():
+        raise RowsError(f"{path}: no such file (pass a JSONL file with one object per line)")
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RowsError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise RowsError(f"{path}:{lineno}: expected a JSON object per line")
+            for key, flag in ((response_key, "--response-key"), (truth_key, "--truth-key")):
+                if key not in row:
+                    raise RowsError(
+                        f"{path}:{lineno}: missing key {key!r} (keys: {sorted(row)}); "
+                        f"name the right field with {flag}"
+                    )
+                if not isinstance(row[key], str):
+                    row[key] = "" if row[key] is None else str(row[key])
+            rows.append(row)
+    return rows
+
+
+def scored_row(row: dict[str, Any], verdict: Verdict) -> dict[str, Any]:
+    """The output row for one input row: the input fields plus the verdict fields."""
+    out = dict(row)
+    out["correct"] = verdict.correct
+    out["answer"] = verdict.extracted
+    out["status"] = verdict.status
+    return out
+
+
+def score_rows(
+    rows: list[dict[str, Any]],
+    response_key: str,
+    truth_key: str,
+    *,
+    mode: str = "archer",
+    threads: int = 0,
+) -> tuple[list[dict[str, Any]], BatchVerdicts, float]:
+    """Verify every row; returns (output rows, verdicts, seconds spent verifying)."""
+    start = time.perf_counter()
+    verdicts = verify_batch(
+        [r[response_key] for r in rows],
+        [r[truth_key] for r in rows],
+        mode=mode,  # type: ignore[arg-type]
+        threads=threads,
+    )
+    seconds = time.perf_counter() - start
+    return [scored_row(r, verdicts[i]) for i, r in enumerate(rows)], verdicts, seconds
+
+
+def _summary(path: Path, verdicts: BatchVerdicts, seconds: float, mode: str, out: Path | None):
+    from rich.table import Table
+
+    n = len(verdicts)
+    table = Table(title=f"archer score {path.name} (mode={mode})", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("responses", f"{n}")
+    table.add_row("accuracy", f"{verdicts.accuracy:.4f} ({int(verdicts.correct.sum())}/{n})")
+    counts = verdicts.status_counts()
+    for s in STATUSES:
+        share = counts[s] / n if n else 0.0
+        table.add_row(f"status {s}", f"{counts[s]} ({share:.1%})")
+    rate = n / seconds if seconds > 0 else float("inf")
+    table.add_row("verify time", f"{seconds * 1e3:.1f} ms")
+    table.add_row("throughput", f"{rate:,.0f} responses/s")
+    if out is not None:
+        table.add_row("written to", str(out))
+    return table
+
+
+def score_command(
+    file: Annotated[Path, typer.Argument(help="JSONL file, one row per response.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write scored rows (JSONL) here.")
+    ] = None,
+    response_key: Annotated[
+        str, typer.Option("--response-key", help="Field holding the response text.")
+    ] = "response",
+    truth_key: Annotated[
+        str, typer.Option("--truth-key", help="Field holding the ground-truth answer.")
+    ] = "ground_truth",
+    mode: Annotated[
+        str, typer.Option("--mode", help="archer (full verifier) or math_dapo (verl-exact).")
+    ] = "archer",
+    threads: Annotated[int, typer.Option("--threads", help="Worker threads, 0 = all.")] = 0,
+) -> None:
+    """Verify each row's final answer against its ground truth and summarize."""
+    from rich.console import Console
+
+    console = Console()
+    if mode not in ("archer", "math_dapo"):
+        raise typer.BadParameter(f"--mode must be archer or math_dapo, got {mode!r}")
+    if threads < 0:
+        raise typer.BadParameter(f"--threads must be >= 0 (0 = all cores), got {threads}")
+    try:
+        rows = read_rows(file, response_key, truth_key)
+    except RowsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+    scored, verdicts, seconds = score_rows(
+        rows, response_key, truth_key, mode=mode, threads=threads
+    )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as f:
+            for row in scored:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    console.print(_summary(file, verdicts, seconds, mode, out))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this package's commands to `app` (none yet)."""
+    """Add this package's commands to `app`."""
+    app.command(name="score")(score_command)
