@@ -243,3 +243,29 @@ def test_unflagged_rollout_samples_are_inspected_natively(tmp_path):
     report = json.loads(invoke(str(run_dir), "--json").stdout)
     (rep,) = [f for f in report["findings"] if f["kind"] == "repetition_rise"]
     assert rep["step"] == 40 and rep["evidence"]["examples"][0].startswith("& & &")
+
+
+def test_archer_run_dir_nulls_are_non_finite_and_guard_criteria_pick_the_preset(tmp_path):
+    """archer's tracker writes NaN as null and nests config as rollout./trainer./guard. sections."""
+    run_dir = tmp_path / "smoke-1"
+    run_dir.mkdir()
+    rows = healthy_history(30, 4)
+    for r in rows[-2:]:
+        r["actor/pg_loss"] = None
+    write_jsonl(run_dir / "metrics.jsonl", rows)
+    config = {
+        "preset": "smoke",
+        "guard": {"criteria": "v5"},
+        "rollout": {"max_response_length": 48},
+        "trainer": {"train_batch_size": 64},
+        "algo": {"entropy_coeff": 0.0, "kl_loss_coef": 0.001},
+    }
+    (run_dir / "config.json").write_text(json.dumps(config))
+    report = json.loads(invoke(str(run_dir), "--json").stdout)
+    assert report["verdict"] == "diverged"
+    assert report["findings"][0]["kind"] == "nan_loss" and report["findings"][0]["step"] == 29
+    assert report["run"]["preset"] == "v5" and len(report["criteria"]) == 5
+    assert report["run"]["config"]["max_response_length"] == 48
+    # the same nulls in a W&B-style export only mean "not logged"
+    export = write_jsonl(tmp_path / "export.jsonl", rows)
+    assert json.loads(invoke(str(export), "--json").stdout)["verdict"] == "healthy"

@@ -61,8 +61,14 @@ def _number(value: object) -> float | None:
     return None
 
 
-def normalize_history(raw: list[dict], notes: list[str]) -> list[dict[str, float]]:
-    """Canonical names, numeric values, one row per step (the last wins), sorted by step."""
+def normalize_history(
+    raw: list[dict], notes: list[str], null_is_nan: bool = False
+) -> list[dict[str, float]]:
+    """Canonical names, numeric values, one row per step (the last wins), sorted by step.
+
+    `null_is_nan`: archer's tracker writes a non-finite value as JSON null (JSON has no NaN), so in
+    its metrics.jsonl a null means NaN; elsewhere (W&B exports) a null only means "not logged".
+    """
     have_steps = [row_step(r) is not None for r in raw]
     if raw and not any(have_steps):
         notes.append("no step column: rows numbered 1..N in file order")
@@ -80,7 +86,7 @@ def normalize_history(raw: list[dict], notes: list[str]) -> list[dict[str, float
         for key, value in canonicalize(r).items():
             if key in ("step", "_step", "global_step", "_runtime", "_timestamp"):
                 continue
-            number = _number(value)
+            number = math.nan if value is None and null_is_nan else _number(value)
             if number is None:
                 if value is not None and value != "":
                     non_numeric.add(key)
@@ -259,9 +265,9 @@ def read_run_dir(run_dir: Path) -> RunData:
             "is it an archer run directory?"
         )
     raw = _history_file_run(path, notes)
-    history = normalize_history(raw, notes)
+    history = normalize_history(raw, notes, null_is_nan=path.name == "metrics.jsonl")
     if not history:
-        raise DiagnoseInputError(f"{path} has no metric rows: nothing to diagnose")
+        raise DiagnoseInputError(f"{path} has no metric rows yet: nothing to diagnose")
     return RunData(
         name=run_dir.name,
         source=str(run_dir),

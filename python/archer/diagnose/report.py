@@ -100,8 +100,12 @@ def key_config(config: dict) -> dict:
 
 
 def run_preset(run: RunData, override: str | None) -> str | None:
+    """Whose criteria to check: --preset, else the run's `guard.criteria`, else its `preset`."""
     if override:
         return override
+    guard = run.config.get("guard") if isinstance(run.config, dict) else None
+    if isinstance(guard, dict) and guard.get("criteria"):
+        return str(guard["criteria"])
     value = config_value(run.config, "preset")
     return str(value) if value else None
 
