@@ -1,0 +1,110 @@
+"""Small constructors the loop calls for everything it does not own: the model directory, the
+policy and reference models, the optimizer, the rollout engine. Distributed wrapping (FSDP2) and
+the vLLM engine plug in here, so the loop never changes with the backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from archer.config import Config, ConfigError
+from archer.train.context import DistContext
+
+
+class ModelNotFoundError(ConfigError):
+    """The preset's model is not available locally (archer never downloads weights)."""
+
+
+def resolve_model_path(cfg: Config) -> Path:
+    """The local model directory to train: --model / model.path, or the embedded tiny model."""
+    if cfg.model.path:
+        path = Path(cfg.model.path).expanduser()
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"model.path={cfg.model.path!r} is not a Hugging Face model directory (no "
+                "config.json there): pass --model DIR with a local copy of the model"
+            )
+        return path
+    if cfg.model.intended not in ("tiny", "tiny-char"):
+        raise ModelNotFoundError(
+            f"preset {cfg.preset!r} trains {cfg.model.intended}, which archer does not bundle or "
+            f"download. Point --model at a local {cfg.model.intended} directory (config.json, "
+            f"model.safetensors, tokenizer files), for example:\n"
+            f"  huggingface-cli download Qwen/{cfg.model.intended} --local-dir "
+            f"models/{cfg.model.intended}\n"
+            f"  archer train --preset {cfg.preset} --model models/{cfg.model.intended}\n"
+            "or try the pipeline first on the embedded tiny model: archer train --preset smoke"
+        )
+    from archer.tiny import tiny_model_for
+
+    return tiny_model_for(cfg.model.tiny_tokenizer, seed=cfg.model.seed)
+
+
+def load_tokenizer(path: Path):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(path))
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def _dtype(cfg: Config, ctx: DistContext) -> torch.dtype:
+    # bf16 only where it is fast and supported; CPU training stays fp32 (platform-facts.md).
+    if cfg.model.dtype == "bfloat16" and ctx.device.type == "cuda":
+        return torch.bfloat16
+    return torch.float32
+
+
+def build_policy(path: Path, cfg: Config, ctx: DistContext):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=_dtype(cfg, ctx))
+    if cfg.model.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+    model.config.use_cache = False
+    return model.to(ctx.device)
+
+
+def build_reference(path: Path, cfg: Config, ctx: DistContext):
+    """The frozen reference policy for the KL loss (None when the KL loss is off)."""
+    if not cfg.algo.use_kl_loss or cfg.algo.kl_loss_coef == 0:
+        return None
+    from transformers import AutoModelForCausalLM
+
+    ref = AutoModelForCausalLM.from_pretrained(str(path), dtype=_dtype(cfg, ctx))
+    ref.requires_grad_(False)
+    ref.eval()
+    return ref.to(ctx.device)
+
+
+def build_optimizer(model, cfg: Config) -> torch.optim.Optimizer:
+    o = cfg.optim
+    return torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=o.lr,
+        betas=tuple(o.betas),
+        weight_decay=o.weight_decay,
+        eps=1e-8,
+    )
+
+
+def build_engine(cfg: Config, model, tokenizer, model_path: Path, ctx: DistContext):
+    """The rollout engine named by rollout.engine."""
+    if cfg.rollout.engine == "hf":
+        from archer.rollout.hf import HFRolloutEngine
+
+        return HFRolloutEngine(model, tokenizer)
+    if cfg.rollout.engine == "vllm":
+        from archer.rollout.vllm import VLLMEngine, VLLMOptions
+
+        options = VLLMOptions(
+            gpu_memory_utilization=cfg.rollout.gpu_memory_utilization,
+            max_model_len=cfg.data.max_prompt_length + cfg.rollout.max_response_length,
+            seed=cfg.trainer.seed + ctx.rank,
+            enforce_eager=cfg.rollout.enforce_eager,
+        )
+        return VLLMEngine(str(model_path), options, device=ctx.device.type)
+    raise ConfigError(f"rollout.engine={cfg.rollout.engine!r}: use hf or vllm")

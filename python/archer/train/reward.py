@@ -1,0 +1,119 @@
+"""Scoring a step's rollouts: one call to the native batch scorer (`archer.scoring.score_batch`:
+verify + inspect + DAPO overlong shaping + group advantages), plus the trainer's own policy of
+rejecting zero-variance groups (Archer's `rejection_sample`, judged on RAW scores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class StepScores:
+    raw_scores: np.ndarray  # verifier outcome per response (before shaping)
+    rewards: np.ndarray  # after overlong shaping: what advantages are computed from
+    correct: np.ndarray  # bool
+    advantages: np.ndarray  # float32, per response
+    metrics: dict[str, float]  # critic/score/*, batch/*, token/*, degeneracy/* from the scorer
+    extracted: list | None = None
+
+
+def score_rollouts(
+    scoring_cfg,
+    algo_cfg,
+    *,
+    texts: list[str],
+    ground_truths: list[str],
+    group_ids: list[int],
+    response_lengths: list[int],
+    finish_reasons: list[str],
+    max_response_length: int,
+) -> StepScores:
+    import archer.scoring as scoring
+
+    if not hasattr(scoring, "score_batch"):
+        return _score_interim(
+            scoring_cfg, algo_cfg, texts, ground_truths, group_ids, response_lengths,
+            max_response_length,
+        )  # fmt: skip
+    from archer.scoring import ScoringConfig, score_batch
+
+    config = ScoringConfig(
+        verify_mode=scoring_cfg.verify_mode,
+        reward_scheme=scoring_cfg.reward_scheme,
+        estimator=algo_cfg.estimator,
+        norm_by_std=algo_cfg.norm_by_std,
+        overlong_buffer_len=scoring_cfg.overlong_buffer_len,
+        max_response_length=max_response_length,
+        overlong_penalty_factor=scoring_cfg.overlong_penalty_factor,
+        threads=scoring_cfg.threads,
+    )
+    out = score_batch(
+        texts,
+        ground_truths,
+        np.asarray(group_ids, dtype=np.int64),
+        response_lengths=np.asarray(response_lengths, dtype=np.int64),
+        finish_reasons=finish_reasons,
+        config=config,
+    )
+    return StepScores(
+        raw_scores=np.asarray(out.raw_scores, dtype=np.float64),
+        rewards=np.asarray(out.rewards, dtype=np.float64),
+        correct=np.asarray(out.correct, dtype=bool),
+        advantages=np.asarray(out.advantages, dtype=np.float32),
+        metrics={k: float(v) for k, v in dict(out.metrics).items()},
+        extracted=list(out.extracted) if getattr(out, "extracted", None) is not None else None,
+    )
+
+
+def zero_variance_keep(raw_scores: np.ndarray, group_ids: list[int]) -> np.ndarray:
+    """Bool mask of responses whose group's raw scores are NOT all equal (the groups that carry a
+    learning signal). Archer rejects the others from the update."""
+    gids = np.asarray(group_ids)
+    keep = np.zeros(len(gids), dtype=bool)
+    for g in np.unique(gids):
+        sel = gids == g
+        scores = raw_scores[sel]
+        keep[sel] = bool(np.ptp(scores) > 0)
+    return keep
+
+
+def _score_interim(
+    scoring_cfg, algo_cfg, texts, ground_truths, group_ids, response_lengths, max_response_length
+) -> StepScores:
+    """Until `score_batch` exists: the native verifier and native advantages, with DAPO's overlong
+    shaping (verl's formula) applied in between. Removed once score_batch lands."""
+    from archer.scoring import advantages, verify_batch
+
+    verdicts = verify_batch(
+        texts,
+        ground_truths,
+        threads=scoring_cfg.threads,
+        mode=scoring_cfg.verify_mode,
+        reward=scoring_cfg.reward_scheme,
+    )
+    raw = np.asarray(verdicts.reward, dtype=np.float64)
+    rewards = raw.copy()
+    buf = scoring_cfg.overlong_buffer_len
+    if buf:
+        expected = max_response_length - buf
+        lengths = np.asarray(response_lengths, dtype=np.float64)
+        rewards += np.minimum(
+            -(lengths - expected) / buf * scoring_cfg.overlong_penalty_factor, 0.0
+        )
+    adv = advantages(
+        rewards,
+        np.asarray(group_ids, dtype=np.int64),
+        estimator=algo_cfg.estimator,
+        norm_by_std=algo_cfg.norm_by_std,
+        correct=verdicts.correct,
+    )
+    metrics = {
+        "critic/score/mean": float(rewards.mean()),
+        "critic/score/max": float(rewards.max()),
+        "critic/score/min": float(rewards.min()),
+        **adv.metrics(),
+    }
+    return StepScores(raw, rewards, verdicts.correct, adv.advantages, metrics, verdicts.extracted)
