@@ -1,0 +1,187 @@
+"""Scenarios run as real ranks by tests/test_dist*.py (torchrun with gloo, or one plain process).
+
+    python tests/dist_scenarios.py SCENARIO OUT_DIR MODEL_DIR
+
+Each scenario writes its results under OUT_DIR (rank 0 only, except where noted) for the test to
+compare: tensors as safetensors, numbers as JSON. Not collected by pytest (no test_ prefix).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from archer.train.context import MetricAcc, reduce_metrics, shard_groups
+from archer.train.dcp import load_dcp, save_dcp
+from archer.train.dist import init_distributed, shutdown_distributed
+from archer.train.fsdp import clip_grad_norm, full_state_dict_on_rank0, shard_model, shard_reference
+
+GLOBAL_SEQS = 8
+SEQ_LEN = 12
+LR = 1e-2
+
+
+def _model(model_dir: str):
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model.config.use_cache = False
+    return model
+
+
+def _global_batch(vocab: int):
+    """The same batch on every rank: ids, a loss mask of varying lengths, per-sequence weights."""
+    g = torch.Generator().manual_seed(1234)
+    ids = torch.randint(3, vocab, (GLOBAL_SEQS, SEQ_LEN), generator=g)
+    lengths = torch.randint(4, SEQ_LEN, (GLOBAL_SEQS,), generator=g)
+    mask = (torch.arange(SEQ_LEN)[None, :] < lengths[:, None]).float()
+    weights = torch.randn(GLOBAL_SEQS, generator=g)
+    return ids, mask, weights
+
+
+def _token_logprobs(model, ids):
+    logits = model(input_ids=ids).logits[:, :-1].float()
+    return torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None])[..., 0]
+
+
+def _train_steps(model, optimizer, ctx, steps: int = 2) -> dict:
+    """A policy-gradient-shaped loss normalised by the GLOBAL token count, so that FSDP's
+    gradient averaging over ranks gives exactly the one-process gradient."""
+    vocab = model.config.vocab_size
+    ids, mask, weights = _global_batch(vocab)
+    mine = shard_groups(list(range(GLOBAL_SEQS)), ctx)
+    ids, mask, weights = ids[mine], mask[mine], weights[mine]
+    global_tokens = float(_global_batch(vocab)[1][:, 1:].sum())
+    losses, norms = [], []
+    for _ in range(steps):
+        optimizer.zero_grad(set_to_none=True)
+        logp = _token_logprobs(model, ids)
+        local_sum = -(logp * weights[:, None] * mask[:, 1:]).sum()
+        (local_sum * ctx.world_size / global_tokens).backward()
+        norms.append(clip_grad_norm(model, 1.0))
+        optimizer.step()
+        total = local_sum.detach().clone()
+        if ctx.distributed:
+            torch.distributed.all_reduce(total)
+        losses.append(float(total) / global_tokens)
+    return {"losses": losses, "grad_norms": norms}
+
+
+def _reduce_example_metrics(out: Path, ctx) -> None:
+    """Each rank contributes different values; every rank writes what the reduction gave it."""
+    r = ctx.rank
+    acc = MetricAcc()
+    # rank r: (r+1)*10 tokens with mean entropy r+1 -> token-weighted mean over ranks
+    acc.mean("actor/entropy", float(r + 1), weight=(r + 1) * 10)
+    acc.sum("batch/solve_all", float(r + 2))
+    acc.max("response_length/max", float(100 * (r + 1)))
+    acc.min("response_length/min", float(5 - r))
+    acc.max("timing_s/gen", 1.5 + r)
+    (out / f"metrics_rank{r}.json").write_text(json.dumps(reduce_metrics(acc, ctx)))
+
+
+def _save_full(model, path: Path, ctx) -> None:
+    full = full_state_dict_on_rank0(model)
+    if ctx.is_main:
+        save_file({k: v.clone().contiguous() for k, v in full.items()}, str(path))
+
+
+def fsdp_step(out: Path, model_dir: str) -> None:
+    ctx = init_distributed("cpu")
+    model = _model(model_dir)
+    reference = _model(model_dir)
+    if ctx.distributed:
+        shard_model(model, ctx)
+        shard_reference(reference, ctx)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.1)
+    result = _train_steps(model, optimizer, ctx)
+    # the (sharded) reference model's log-probs on this rank's share, gathered in rank order
+    ids, _, _ = _global_batch(model.config.vocab_size)
+    with torch.no_grad():
+        ref_lp = _token_logprobs(reference, ids[shard_groups(list(range(GLOBAL_SEQS)), ctx)])
+    if ctx.distributed:
+        parts = [torch.empty_like(ref_lp) for _ in range(ctx.world_size)]
+        torch.distributed.all_gather(parts, ref_lp)
+        ref_lp = torch.cat(parts)
+    result["world_size"] = ctx.world_size
+    result["sharded"] = ctx.distributed
+    _reduce_example_metrics(out, ctx)
+    _save_full(model, out / "model.safetensors", ctx)
+    if ctx.is_main:
+        save_file({"ref_logprobs": ref_lp}, str(out / "ref.safetensors"))
+        (out / "result.json").write_text(json.dumps(result))
+    shutdown_distributed()
+
+
+def dcp_save(out: Path, model_dir: str) -> None:
+    """Train one step on N ranks, checkpoint with DCP, then train one more step (the target a
+    resumed run must reproduce)."""
+    ctx = init_distributed("cpu")
+    model = _model(model_dir)
+    if ctx.distributed:
+        shard_model(model, ctx)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.1)
+    _train_steps(model, optimizer, ctx, steps=1)
+    save_dcp(out / "ckpt", model, optimizer, ctx, extra={"step": 1, "world_size": ctx.world_size})
+    _save_full(model, out / "saved.safetensors", ctx)
+    after = _train_steps(model, optimizer, ctx, steps=1)
+    _save_full(model, out / "continued.safetensors", ctx)
+    if ctx.is_main:
+        (out / "continued.json").write_text(json.dumps(after))
+    shutdown_distributed()
+
+
+def dcp_resume(out: Path, model_dir: str) -> None:
+    """Load the checkpoint on however many ranks this runs with and take the same next step."""
+    ctx = init_distributed("cpu")
+    model = _model(model_dir)
+    with torch.no_grad():  # make sure the load really overwrites the weights
+        for p in model.parameters():
+            p.add_(1.0)
+    if ctx.distributed:
+        shard_model(model, ctx)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.1)
+    extra = load_dcp(out / "ckpt", model, optimizer)
+    _save_full(model, out / "loaded.safetensors", ctx)
+    after = _train_steps(model, optimizer, ctx, steps=1)
+    _save_full(model, out / "resumed.safetensors", ctx)
+    if ctx.is_main:
+        (out / "resumed.json").write_text(json.dumps({**after, "extra": extra}))
+    shutdown_distributed()
+
+
+def two_node(out: Path, model_dir: str) -> None:
+    """Under a 2-node launch: record where each rank sits, then run the FSDP step."""
+    ctx = init_distributed("cpu")
+    seen = torch.tensor([float(ctx.rank)])
+    torch.distributed.all_reduce(seen)
+    info = {
+        "rank": ctx.rank,
+        "world_size": ctx.world_size,
+        "local_rank": ctx.local_rank,
+        "node_rank": int(os.environ.get("GROUP_RANK", "-1")),
+        "rank_sum": float(seen),
+    }
+    (out / f"node_rank{ctx.rank}.json").write_text(json.dumps(info))
+    model = _model(model_dir)
+    shard_model(model, ctx)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.1)
+    result = _train_steps(model, optimizer, ctx)
+    _save_full(model, out / "model.safetensors", ctx)
+    if ctx.is_main:
+        (out / "result.json").write_text(json.dumps(result))
+    shutdown_distributed()
+
+
+SCENARIOS = {f.__name__: f for f in (fsdp_step, dcp_save, dcp_resume, two_node)}
+
+if __name__ == "__main__":
+    name, out_dir, model_dir = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    SCENARIOS[name](out_dir, model_dir)
