@@ -22,7 +22,16 @@ const SYMBOLIC_ATOL: f64 = 1e-12;
 
 /// Rational evaluation points for free variables (avoid integers, where removable
 /// singularities such as (x^2-1)/(x-1) at x = 1 sit).
-const POINTS: [(i64, i64); 8] = [(7, 5), (-11, 6), (13, 9), (5, 17), (-3, 11), (23, 7), (2, 13), (-17, 10)];
+const POINTS: [(i64, i64); 8] = [
+    (7, 5),
+    (-11, 6),
+    (13, 9),
+    (5, 17),
+    (-3, 11),
+    (23, 7),
+    (2, 13),
+    (-17, 10),
+];
 const N_POINTS: usize = 4;
 
 /// Decide the status of `answer` (already extracted) against `truth`.
@@ -36,7 +45,11 @@ pub fn judge(answer: &str, truth: &str, budget: &mut Budget) -> Status {
         return Status::Unparsable;
     }
     if let Some(equal) = plain_integers_equal(a, t) {
-        return if equal { Status::Match } else { Status::Mismatch };
+        return if equal {
+            Status::Match
+        } else {
+            Status::Mismatch
+        };
     }
     if let Some(tc) = choice_letter(t) {
         return match choice_letter(a).or_else(|| leading_choice(a)) {
@@ -49,6 +62,12 @@ pub fn judge(answer: &str, truth: &str, budget: &mut Budget) -> Status {
     let parsed_a = lex(a, budget).and_then(|toks| parse(toks, budget));
     match (parsed_a, parsed_t) {
         (Ok(pa), Ok(pt)) => {
+            // Two equations are first compared as equations (`2y = 4x + 6` is `y = 2x + 3`).
+            if matches!((&pa, &pt), (Ans::Rel(..), Ans::Rel(..)))
+                && answers_equal(&pa, &pt, budget).unwrap_or(false)
+            {
+                return Status::Match;
+            }
             let pa = normalize(pa);
             let pt = normalize(pt);
             match answers_equal(&pa, &pt, budget) {
@@ -98,7 +117,9 @@ fn is_blank_math(s: &str) -> bool {
         .replace("\\quad", "")
         .replace("\\qquad", "")
         .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '$' | '~' | '{' | '}' | '\\' | ',' | '!' | ';'))
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '$' | '~' | '{' | '}' | '\\' | ',' | '!' | ';')
+        })
         .collect();
     stripped.is_empty()
 }
@@ -107,10 +128,25 @@ fn is_blank_math(s: &str) -> bool {
 /// multiple-choice answer.
 fn strip_wrappers(s: &str) -> String {
     let mut t = s.to_string();
-    for w in ["\\text", "\\textbf", "\\mathrm", "\\mathbf", "\\mbox", "\\boxed", "\\textrm", "\\left", "\\right", "\\displaystyle"] {
+    for w in [
+        "\\text",
+        "\\textbf",
+        "\\mathrm",
+        "\\mathbf",
+        "\\mbox",
+        "\\boxed",
+        "\\textrm",
+        "\\left",
+        "\\right",
+        "\\displaystyle",
+    ] {
         t = t.replace(w, "");
     }
-    t.chars().filter(|c| !c.is_whitespace() && !matches!(c, '$' | '{' | '}' | '(' | ')' | '.' | '\\' | ':')).collect()
+    t.chars()
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '$' | '{' | '}' | '(' | ')' | '.' | '\\' | ':')
+        })
+        .collect()
 }
 
 /// A multiple-choice letter A-E (any case, any wrapper).
@@ -118,16 +154,30 @@ fn choice_letter(s: &str) -> Option<char> {
     let t = strip_wrappers(s);
     let mut it = t.chars();
     match (it.next(), it.next()) {
-        (Some(c), None) if c.is_ascii_alphabetic() && ('a'..='e').contains(&c.to_ascii_lowercase()) => Some(c.to_ascii_uppercase()),
+        (Some(c), None)
+            if c.is_ascii_alphabetic() && ('a'..='e').contains(&c.to_ascii_lowercase()) =>
+        {
+            Some(c.to_ascii_uppercase())
+        }
         _ => None,
     }
 }
 
 /// `(C) 120` / `\textbf{(C)} 120`: a choice letter in parentheses that opens the answer.
 fn leading_choice(s: &str) -> Option<char> {
-    let t: String = s.replace("\\textbf", "").replace("\\text", "").replace("\\mathrm", "").chars().filter(|c| !c.is_whitespace() && !matches!(c, '{' | '}' | '$')).collect();
+    let t: String = s
+        .replace("\\textbf", "")
+        .replace("\\text", "")
+        .replace("\\mathrm", "")
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '{' | '}' | '$'))
+        .collect();
     let b = t.as_bytes();
-    if b.len() >= 3 && b[0] == b'(' && b[2] == b')' && (b'a'..=b'e').contains(&b[1].to_ascii_lowercase()) {
+    if b.len() >= 3
+        && b[0] == b'('
+        && b[2] == b')'
+        && (b'a'..=b'e').contains(&b[1].to_ascii_lowercase())
+    {
         Some((b[1] as char).to_ascii_uppercase())
     } else {
         None
@@ -138,7 +188,20 @@ fn leading_choice(s: &str) -> Option<char> {
 fn text_equal(a: &str, t: &str) -> bool {
     fn norm(s: &str) -> String {
         let mut x = s.to_string();
-        for w in ["\\text", "\\textbf", "\\mathrm", "\\mathbf", "\\mbox", "\\left", "\\right", "\\displaystyle", "\\,", "\\!", "\\;", "\\ "] {
+        for w in [
+            "\\text",
+            "\\textbf",
+            "\\mathrm",
+            "\\mathbf",
+            "\\mbox",
+            "\\left",
+            "\\right",
+            "\\displaystyle",
+            "\\,",
+            "\\!",
+            "\\;",
+            "\\ ",
+        ] {
             x = x.replace(w, "");
         }
         x.chars()
@@ -155,14 +218,39 @@ fn text_equal(a: &str, t: &str) -> bool {
 /// Drop a leading `v =` / `v \in` (one variable on the left); expand `±` into a set.
 fn normalize(a: Ans) -> Ans {
     match a {
-        Ans::Rel(mut items, ops) if ops.len() == 1 && matches!(ops[0], RelOp::Eq | RelOp::In) && matches!(items[0], Ans::Expr(Expr::Var(_))) => {
+        Ans::Rel(mut items, ops)
+            if ops.len() == 1
+                && matches!(ops[0], RelOp::Eq | RelOp::In)
+                && matches!(items[0], Ans::Expr(Expr::Var(_))) =>
+        {
+            normalize(items.pop().unwrap_or(Ans::Set(Vec::new())))
+        }
+        // `a < x \le b`, `x > a`: an interval in the one variable.
+        Ans::Rel(items, ops) if inequality_interval(&items, &ops).is_some() => {
+            inequality_interval(&items, &ops).unwrap_or(Ans::Set(Vec::new()))
+        }
+        // `2x + 3 = y`: the variable on the right.
+        Ans::Rel(mut items, ops)
+            if ops.len() == 1
+                && ops[0] == RelOp::Eq
+                && matches!(items[1], Ans::Expr(Expr::Var(_))) =>
+        {
+            items.truncate(1);
             normalize(items.pop().unwrap_or(Ans::Set(Vec::new())))
         }
         Ans::Rel(items, ops) => Ans::Rel(items.into_iter().map(normalize).collect(), ops),
         Ans::Set(items) => Ans::Set(flatten_sets(items.into_iter().map(normalize).collect())),
         Ans::Union(items) => Ans::Union(items.into_iter().map(normalize).collect()),
-        Ans::Bracket { open, close, items } => Ans::Bracket { open, close, items: items.into_iter().map(normalize).collect() },
-        Ans::Matrix(rows) => Ans::Matrix(rows.into_iter().map(|r| r.into_iter().map(normalize).collect()).collect()),
+        Ans::Bracket { open, close, items } => Ans::Bracket {
+            open,
+            close,
+            items: items.into_iter().map(normalize).collect(),
+        },
+        Ans::Matrix(rows) => Ans::Matrix(
+            rows.into_iter()
+                .map(|r| r.into_iter().map(normalize).collect())
+                .collect(),
+        ),
         Ans::Expr(e) => {
             let mut variants = Vec::new();
             expand_pm(&e, &mut variants, 0);
@@ -173,6 +261,47 @@ fn normalize(a: Ans) -> Ans {
             }
         }
     }
+}
+
+/// `a < x < b` -> (a, b), `x \ge a` -> [a, ∞), `b > x` -> (-∞, b), ...; None when the
+/// relation is not a one-variable inequality chain in one direction.
+fn inequality_interval(items: &[Ans], ops: &[RelOp]) -> Option<Ans> {
+    let less = ops.iter().all(|o| matches!(o, RelOp::Lt | RelOp::Le));
+    let greater = ops.iter().all(|o| matches!(o, RelOp::Gt | RelOp::Ge));
+    if !(less || greater) || ops.is_empty() || ops.len() > 2 {
+        return None;
+    }
+    let (items, ops): (Vec<&Ans>, Vec<RelOp>) = if less {
+        (items.iter().collect(), ops.to_vec())
+    } else {
+        (
+            items.iter().rev().collect(),
+            ops.iter().rev().map(|o| flip(*o)).collect(),
+        )
+    };
+    let var = |a: &Ans| matches!(a, Ans::Expr(Expr::Var(_)));
+    let inf = |neg: bool| {
+        let e = Expr::Infinity;
+        Ans::Expr(if neg { Expr::Neg(Box::new(e)) } else { e })
+    };
+    let closed = |o: RelOp| o == RelOp::Le;
+    let (lo, lo_closed, hi, hi_closed) = match (items.len(), ops.as_slice()) {
+        (3, [a, b]) if var(items[1]) && !var(items[0]) && !var(items[2]) => {
+            (items[0].clone(), closed(*a), items[2].clone(), closed(*b))
+        }
+        (2, [a]) if var(items[0]) && !var(items[1]) => {
+            (inf(true), false, items[1].clone(), closed(*a))
+        }
+        (2, [a]) if var(items[1]) && !var(items[0]) => {
+            (items[0].clone(), closed(*a), inf(false), false)
+        }
+        _ => return None,
+    };
+    Some(Ans::Bracket {
+        open: if lo_closed { '[' } else { '(' },
+        close: if hi_closed { ']' } else { ')' },
+        items: vec![lo, hi],
+    })
 }
 
 /// `x = 1 or x = 2` lists whose items were `±` sets become one flat set.
@@ -213,7 +342,11 @@ fn replace_first_pm(e: &Expr, minus: bool, done: &mut bool) -> Expr {
     match e {
         Expr::PlusMinus(a, b) => {
             *done = true;
-            let b2 = if minus { Expr::Neg(b.clone()) } else { (**b).clone() };
+            let b2 = if minus {
+                Expr::Neg(b.clone())
+            } else {
+                (**b).clone()
+            };
             Expr::Add(vec![(**a).clone(), b2])
         }
         Expr::Add(v) => Expr::Add(v.iter().map(|x| *r(x)).collect()),
@@ -239,14 +372,29 @@ fn answers_equal(a: &Ans, t: &Ans, budget: &mut Budget) -> Res<bool> {
     budget.spend(1)?;
     match (a, t) {
         (Ans::Expr(x), Ans::Expr(y)) => scalars_equal(x, y, budget),
-        (Ans::Bracket { open: o1, close: c1, items: i1 }, Ans::Bracket { open: o2, close: c2, items: i2 }) => {
+        (
+            Ans::Bracket {
+                open: o1,
+                close: c1,
+                items: i1,
+            },
+            Ans::Bracket {
+                open: o2,
+                close: c2,
+                items: i2,
+            },
+        ) => {
             if o1 != o2 || c1 != c2 || i1.len() != i2.len() {
                 return Ok(false);
             }
             all_pairs(i1, i2, budget)
         }
-        (Ans::Set(s1), Ans::Set(s2)) | (Ans::Union(s1), Ans::Union(s2)) => sets_equal(s1, s2, budget),
-        (Ans::Set(s), other) | (other, Ans::Set(s)) if s.len() == 1 => answers_equal(&s[0], other, budget),
+        (Ans::Set(s1), Ans::Set(s2)) | (Ans::Union(s1), Ans::Union(s2)) => {
+            sets_equal(s1, s2, budget)
+        }
+        (Ans::Set(s), other) | (other, Ans::Set(s)) if s.len() == 1 => {
+            answers_equal(&s[0], other, budget)
+        }
         (Ans::Matrix(r1), Ans::Matrix(r2)) => {
             if r1.len() != r2.len() || r1.iter().zip(r2).any(|(x, y)| x.len() != y.len()) {
                 return Ok(false);
@@ -301,7 +449,13 @@ fn flip(op: RelOp) -> RelOp {
     }
 }
 
-fn relations_equal(i1: &[Ans], o1: &[RelOp], i2: &[Ans], o2: &[RelOp], budget: &mut Budget) -> Res<bool> {
+fn relations_equal(
+    i1: &[Ans],
+    o1: &[RelOp],
+    i2: &[Ans],
+    o2: &[RelOp],
+    budget: &mut Budget,
+) -> Res<bool> {
     if i1.len() != i2.len() {
         return Ok(false);
     }
@@ -318,14 +472,22 @@ fn relations_equal(i1: &[Ans], o1: &[RelOp], i2: &[Ans], o2: &[RelOp], budget: &
     if o1.len() != 1 {
         return Ok(false);
     }
-    let (Ans::Expr(l1), Ans::Expr(r1), Ans::Expr(l2), Ans::Expr(r2)) = (&i1[0], &i1[1], &i2[0], &i2[1]) else {
+    let (Ans::Expr(l1), Ans::Expr(r1), Ans::Expr(l2), Ans::Expr(r2)) =
+        (&i1[0], &i1[1], &i2[0], &i2[1])
+    else {
         return Ok(false);
     };
     let d1 = Expr::Add(vec![l1.clone(), Expr::Neg(Box::new(r1.clone()))]);
     let (d2, op2) = if o1[0] == o2[0] {
-        (Expr::Add(vec![l2.clone(), Expr::Neg(Box::new(r2.clone()))]), o2[0])
+        (
+            Expr::Add(vec![l2.clone(), Expr::Neg(Box::new(r2.clone()))]),
+            o2[0],
+        )
     } else if o1[0] == flip(o2[0]) {
-        (Expr::Add(vec![r2.clone(), Expr::Neg(Box::new(l2.clone()))]), flip(o2[0]))
+        (
+            Expr::Add(vec![r2.clone(), Expr::Neg(Box::new(l2.clone()))]),
+            flip(o2[0]),
+        )
     } else {
         return Ok(false);
     };
@@ -396,11 +558,18 @@ fn scalars_equal(a: &Expr, t: &Expr, budget: &mut Budget) -> Res<bool> {
 /// Value equality at every evaluation point (one point when there are no free variables).
 fn values_equal(a: &Expr, t: &Expr, budget: &mut Budget) -> Res<bool> {
     let names = free_vars(&[a, t]);
-    let rtol = if has_decimal(a) || has_decimal(t) { DECIMAL_RTOL } else { SYMBOLIC_RTOL };
+    let rtol = if has_decimal(a) || has_decimal(t) {
+        DECIMAL_RTOL
+    } else {
+        SYMBOLIC_RTOL
+    };
     let n_points = if names.is_empty() { 1 } else { N_POINTS };
     let mut compared = 0;
     for index in 0..n_points {
-        let env = Point { names: &names, index };
+        let env = Point {
+            names: &names,
+            index,
+        };
         let va = eval(a, &env, budget);
         let vt = eval(t, &env, budget);
         match (va, vt) {
@@ -436,10 +605,17 @@ fn close(x: &Val, y: &Val, rtol: f64) -> Res<bool> {
 /// d1 = k * d2 for one constant k != 0 (k > 0 when `need_positive`) at every point.
 fn proportional(d1: &Expr, d2: &Expr, need_positive: bool, budget: &mut Budget) -> Res<bool> {
     let names = free_vars(&[d1, d2]);
-    let rtol = if has_decimal(d1) || has_decimal(d2) { DECIMAL_RTOL } else { SYMBOLIC_RTOL };
+    let rtol = if has_decimal(d1) || has_decimal(d2) {
+        DECIMAL_RTOL
+    } else {
+        SYMBOLIC_RTOL
+    };
     let mut ratio: Option<Val> = None;
     for index in 0..N_POINTS.max(1) {
-        let env = Point { names: &names, index };
+        let env = Point {
+            names: &names,
+            index,
+        };
         let (Ok(x), Ok(y)) = (eval(d1, &env, budget), eval(d2, &env, budget)) else {
             continue;
         };

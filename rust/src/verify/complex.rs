@@ -36,10 +36,16 @@ impl C64 {
         (self.ln() * w).exp()
     }
     pub fn sin(self) -> C64 {
-        C64::new(self.re.sin() * self.im.cosh(), self.re.cos() * self.im.sinh())
+        C64::new(
+            self.re.sin() * self.im.cosh(),
+            self.re.cos() * self.im.sinh(),
+        )
     }
     pub fn cos(self) -> C64 {
-        C64::new(self.re.cos() * self.im.cosh(), -self.re.sin() * self.im.sinh())
+        C64::new(
+            self.re.cos() * self.im.cosh(),
+            -self.re.sin() * self.im.sinh(),
+        )
     }
 }
 
@@ -58,14 +64,20 @@ impl Sub for C64 {
 impl Mul for C64 {
     type Output = C64;
     fn mul(self, o: C64) -> C64 {
-        C64::new(self.re * o.re - self.im * o.im, self.re * o.im + self.im * o.re)
+        C64::new(
+            self.re * o.re - self.im * o.im,
+            self.re * o.im + self.im * o.re,
+        )
     }
 }
 impl Div for C64 {
     type Output = C64;
     fn div(self, o: C64) -> C64 {
         let d = o.re * o.re + o.im * o.im;
-        C64::new((self.re * o.re + self.im * o.im) / d, (self.im * o.re - self.re * o.im) / d)
+        C64::new(
+            (self.re * o.re + self.im * o.im) / d,
+            (self.im * o.re - self.re * o.im) / d,
+        )
     }
 }
 impl Neg for C64 {

@@ -97,10 +97,47 @@ const SUBSTITUTIONS: [(&str, &str); 10] = [
 ];
 
 const REMOVED: [&str; 41] = [
-    "square", "ways", "integers", "dollars", "mph", "inches", "hours", "km", "units", "\\ldots", "sue", "points",
-    "feet", "minutes", "digits", "cents", "degrees", "cm", "gm", "pounds", "meters", "meals", "edges", "students",
-    "childrentickets", "multiples", "\\text{s}", "\\text{.}", "\\text{\ns}", "\\text{}^2", "\\text{}^3",
-    "\\text{\n}", "\\text{}", "\\mathrm{th}", "^\\circ", "^{\\circ}", "\\;", ",\\!", "{,}", "\"", "\\dots",
+    "square",
+    "ways",
+    "integers",
+    "dollars",
+    "mph",
+    "inches",
+    "hours",
+    "km",
+    "units",
+    "\\ldots",
+    "sue",
+    "points",
+    "feet",
+    "minutes",
+    "digits",
+    "cents",
+    "degrees",
+    "cm",
+    "gm",
+    "pounds",
+    "meters",
+    "meals",
+    "edges",
+    "students",
+    "childrentickets",
+    "multiples",
+    "\\text{s}",
+    "\\text{.}",
+    "\\text{\ns}",
+    "\\text{}^2",
+    "\\text{}^3",
+    "\\text{\n}",
+    "\\text{}",
+    "\\mathrm{th}",
+    "^\\circ",
+    "^{\\circ}",
+    "\\;",
+    ",\\!",
+    "{,}",
+    "\"",
+    "\\dots",
 ];
 
 /// Per line: `(.*?)\$(.*?)\$(.*)` -> `$\2$` (a line with two `$` keeps the text between them).
@@ -123,7 +160,9 @@ fn unwrap_lazy(s: &str, open: &str) -> String {
     let mut rest = s;
     while let Some(i) = rest.find(open) {
         let after = &rest[i + open.len()..];
-        let close = after.find(['}', '\n']).filter(|&j| after.as_bytes()[j] == b'}');
+        let close = after
+            .find(['}', '\n'])
+            .filter(|&j| after.as_bytes()[j] == b'}');
         match close {
             Some(j) => {
                 out.push_str(&rest[..i]);

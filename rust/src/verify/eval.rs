@@ -114,7 +114,11 @@ pub fn eval(e: &Expr, env: &dyn Env, budget: &mut Budget) -> Res<Val> {
         }
         Expr::Percent(a) => {
             let a = eval(a, env, budget)?;
-            div(a, Val::Exact(BigRational::from_integer(BigInt::from(100))), budget)
+            div(
+                a,
+                Val::Exact(BigRational::from_integer(BigInt::from(100))),
+                budget,
+            )
         }
         Expr::Pow(a, b) => {
             let a = eval(a, env, budget)?;
@@ -225,14 +229,17 @@ pub fn pow(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
                 return Ok(Val::Exact(BigRational::one()));
             }
             // Work estimate: result bits ≈ size(x) * |p| / q.
-            let est = (size_bits(x) as f64) * p.to_f64().unwrap_or(f64::INFINITY).abs() / q.to_f64().unwrap_or(1.0);
+            let est = (size_bits(x) as f64) * p.to_f64().unwrap_or(f64::INFINITY).abs()
+                / q.to_f64().unwrap_or(1.0);
             let small_q = q.to_u32().filter(|&q| q <= 64);
             if est <= MAX_EXACT_BITS as f64 {
                 if let Some(qq) = small_q {
                     let neg = x.is_negative();
                     if !neg || qq % 2 == 1 {
                         let ax = x.abs();
-                        if let (Some(rn), Some(rd)) = (exact_root(ax.numer(), qq), exact_root(ax.denom(), qq)) {
+                        if let (Some(rn), Some(rd)) =
+                            (exact_root(ax.numer(), qq), exact_root(ax.denom(), qq))
+                        {
                             let mut root = BigRational::new(rn, rd);
                             if neg {
                                 root = -root;
@@ -267,7 +274,11 @@ pub fn pow(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
             let x = a.approx()?;
             let y = b.approx()?;
             if x.norm() == 0.0 {
-                return if y.re > 0.0 { Ok(Val::Approx(C64::real(0.0))) } else { Err(Fail::Undefined) };
+                return if y.re > 0.0 {
+                    Ok(Val::Approx(C64::real(0.0)))
+                } else {
+                    Err(Fail::Undefined)
+                };
             }
             approx(x.powc(y))
         }
@@ -285,7 +296,11 @@ fn ln(v: &Val) -> Res<C64> {
 /// log_b(x) when x = b^k for a small rational k (integers and unit fractions).
 fn exact_log(x: &BigRational, b: &BigRational) -> Option<BigRational> {
     if !x.is_positive() || !b.is_positive() || b.is_one() || x.is_one() {
-        return if x.is_one() && b.is_positive() && !b.is_one() { Some(BigRational::zero()) } else { None };
+        return if x.is_one() && b.is_positive() && !b.is_one() {
+            Some(BigRational::zero())
+        } else {
+            None
+        };
     }
     let lx = rat_to_f64(x).ln();
     let lb = rat_to_f64(b).ln();
@@ -298,7 +313,11 @@ fn exact_log(x: &BigRational, b: &BigRational) -> Option<BigRational> {
         // Verify exactly: x^q == b^p.
         let pi = p as i64;
         let lhs = num_traits::pow(x.clone(), q as usize);
-        let rhs = if pi >= 0 { num_traits::pow(b.clone(), pi as usize) } else { num_traits::pow(b.recip(), (-pi) as usize) };
+        let rhs = if pi >= 0 {
+            num_traits::pow(b.clone(), pi as usize)
+        } else {
+            num_traits::pow(b.recip(), (-pi) as usize)
+        };
         if size_bits(&lhs) > MAX_EXACT_BITS || size_bits(&rhs) > MAX_EXACT_BITS {
             return None;
         }
@@ -315,10 +334,14 @@ fn call(f: Func, v: Val) -> Res<Val> {
             Func::Abs => return Ok(Val::Exact(r.abs())),
             Func::Floor => return Ok(Val::Exact(r.floor())),
             Func::Ceil => return Ok(Val::Exact(r.ceil())),
-            Func::Sin | Func::Tan | Func::Asin | Func::Atan | Func::Sinh | Func::Tanh if r.is_zero() => {
+            Func::Sin | Func::Tan | Func::Asin | Func::Atan | Func::Sinh | Func::Tanh
+                if r.is_zero() =>
+            {
                 return Ok(Val::Exact(BigRational::zero()))
             }
-            Func::Cos | Func::Cosh | Func::Exp if r.is_zero() => return Ok(Val::Exact(BigRational::one())),
+            Func::Cos | Func::Cosh | Func::Exp if r.is_zero() => {
+                return Ok(Val::Exact(BigRational::one()))
+            }
             Func::Ln if r.is_one() => return Ok(Val::Exact(BigRational::zero())),
             _ => {}
         }

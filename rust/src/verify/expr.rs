@@ -58,7 +58,10 @@ pub enum Constant {
 pub enum Expr {
     /// An exact number; `decimal` records that it was written with a decimal point (an
     /// approximation may be compared with tolerance).
-    Num { value: BigRational, decimal: bool },
+    Num {
+        value: BigRational,
+        decimal: bool,
+    },
     Var(String),
     Const(Constant),
     Infinity,
@@ -67,8 +70,14 @@ pub enum Expr {
     Neg(Box<Expr>),
     Div(Box<Expr>, Box<Expr>),
     Pow(Box<Expr>, Box<Expr>),
-    Root { index: Box<Expr>, arg: Box<Expr> },
-    Log { base: Option<Box<Expr>>, arg: Box<Expr> },
+    Root {
+        index: Box<Expr>,
+        arg: Box<Expr>,
+    },
+    Log {
+        base: Option<Box<Expr>>,
+        arg: Box<Expr>,
+    },
     Call(Func, Box<Expr>),
     Factorial(Box<Expr>),
     Binom(Box<Expr>, Box<Expr>),
@@ -96,7 +105,11 @@ pub enum Ans {
     /// A chain `e0 op0 e1 op1 e2 ...`.
     Rel(Vec<Ans>, Vec<RelOp>),
     /// `( ... )`, `[ ... ]`, `( ... ]`: tuples and intervals (ordered, bracket types matter).
-    Bracket { open: char, close: char, items: Vec<Ans> },
+    Bracket {
+        open: char,
+        close: char,
+        items: Vec<Ans>,
+    },
     /// `\{ ... \}` or a bare comma-separated list: order-insensitive.
     Set(Vec<Ans>),
     /// `A \cup B`: order-insensitive union of parts.
@@ -106,7 +119,10 @@ pub enum Ans {
 
 impl Expr {
     pub fn num(value: BigRational) -> Expr {
-        Expr::Num { value, decimal: false }
+        Expr::Num {
+            value,
+            decimal: false,
+        }
     }
 
     /// Visit every node (pre-order).

@@ -84,7 +84,11 @@ fn last_box(text: &str) -> Option<Option<&str>> {
             .next()
             .unwrap_or("");
         let tok = tok.trim_end_matches(['.', ',']);
-        return Some(if tok.is_empty() || offset == 0 { None } else { Some(tok) });
+        return Some(if tok.is_empty() || offset == 0 {
+            None
+        } else {
+            Some(tok)
+        });
     }
     Some(balanced_group(trimmed))
 }
@@ -150,7 +154,10 @@ fn answer_line(text: &str) -> Option<String> {
         let Some(after) = after.strip_prefix(':') else {
             continue;
         };
-        let mut value = after.trim_start_matches(['*', ' ', '\t']).trim().to_string();
+        let mut value = after
+            .trim_start_matches(['*', ' ', '\t'])
+            .trim()
+            .to_string();
         if value.is_empty() {
             value = text[line_end..]
                 .lines()
@@ -159,10 +166,43 @@ fn answer_line(text: &str) -> Option<String> {
                 .unwrap_or("")
                 .to_string();
         }
+        // `Answer: \[` with the math on the following lines.
+        if matches!(value.as_str(), "\\[" | "$$" | "\\(" | "$") {
+            let close = match value.as_str() {
+                "\\[" => "\\]",
+                "\\(" => "\\)",
+                other => other,
+            };
+            let rest = &text[line_end..];
+            if let Some(j) = rest.find(close) {
+                value = rest[..j].trim().to_string();
+            }
+        }
+        // Minerva style: `Final Answer: The final answer is $X$. I hope it is correct.`
+        if let Some(k) = value.to_ascii_lowercase().find("answer is") {
+            let after = value[k + "answer is".len()..].trim_start_matches([':', ' ']);
+            value = first_sentence(after).to_string();
+        }
         let value = strip_trailing_period(&value);
         return if value.is_empty() { None } else { Some(value) };
     }
     None
+}
+
+/// Text up to the first `.`/`!`/`?` followed by whitespace (outside `$...$`).
+fn first_sentence(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut in_math = false;
+    for i in 0..b.len() {
+        if b[i] == b'$' {
+            in_math = !in_math;
+        }
+        let ends = i + 1 == b.len() || b[i + 1].is_ascii_whitespace();
+        if !in_math && matches!(b[i], b'.' | b'!' | b'?') && ends {
+            return &s[..i];
+        }
+    }
+    s
 }
 
 /// The text after the last `.`/`!`/`?` followed by whitespace, or after the last line break.
@@ -176,7 +216,10 @@ pub fn final_sentence(text: &str) -> &str {
             cut = i + 1;
             break;
         }
-        if matches!(b, b'.' | b'!' | b'?') && i + 1 < bytes.len() && bytes[i + 1].is_ascii_whitespace() {
+        if matches!(b, b'.' | b'!' | b'?')
+            && i + 1 < bytes.len()
+            && bytes[i + 1].is_ascii_whitespace()
+        {
             cut = i + 1;
             break;
         }
@@ -217,32 +260,40 @@ fn strip_trailing_period(s: &str) -> String {
 /// The last number (optional sign, decimals, comma thousands separators) in `sentence`.
 fn last_number(sentence: &str) -> Option<String> {
     let b = sentence.as_bytes();
-    let mut end = b.len();
-    while end > 0 && !b[end - 1].is_ascii_digit() {
-        end -= 1;
-    }
-    if end == 0 {
-        return None;
-    }
-    let mut start = end;
+    let mut limit = b.len();
     loop {
-        while start > 0 && b[start - 1].is_ascii_digit() {
-            start -= 1;
+        let mut end = limit;
+        while end > 0 && !b[end - 1].is_ascii_digit() {
+            end -= 1;
         }
-        // A decimal point or a thousands comma followed by digits continues the number leftward.
-        if start >= 2 && matches!(b[start - 1], b'.' | b',') && b[start - 2].is_ascii_digit() {
-            if b[start - 1] == b',' && end - start < 3 {
-                break;
+        if end == 0 {
+            return None;
+        }
+        let mut start = end;
+        loop {
+            while start > 0 && b[start - 1].is_ascii_digit() {
+                start -= 1;
             }
-            start -= 1;
+            // A decimal point or a thousands comma followed by digits continues leftward.
+            if start >= 2 && matches!(b[start - 1], b'.' | b',') && b[start - 2].is_ascii_digit() {
+                if b[start - 1] == b',' && end - start < 3 {
+                    break;
+                }
+                start -= 1;
+                continue;
+            }
+            break;
+        }
+        // A number glued to a preceding letter (`AZYUK2A`, `x2`) is not a final answer.
+        if start > 0 && b[start - 1].is_ascii_alphabetic() {
+            limit = start;
             continue;
         }
-        break;
+        if start > 0 && b[start - 1] == b'-' {
+            start -= 1;
+        }
+        return Some(sentence[start..end].to_string());
     }
-    if start > 0 && b[start - 1] == b'-' {
-        start -= 1;
-    }
-    Some(sentence[start..end].to_string())
 }
 
 #[cfg(test)]
@@ -255,7 +306,10 @@ mod tests {
 
     #[test]
     fn priority_and_boxes() {
-        assert_eq!(ex("so \\boxed{1} then \\boxed{\\frac{1}{2}}."), Some("\\frac{1}{2}".into()));
+        assert_eq!(
+            ex("so \\boxed{1} then \\boxed{\\frac{1}{2}}."),
+            Some("\\frac{1}{2}".into())
+        );
         assert_eq!(ex("Answer: 3\n\\boxed{4"), None);
         assert_eq!(ex("x \\boxed {5}"), Some("5".into()));
         assert_eq!(ex("<think>\\boxed{1}</think> Answer: 2"), Some("2".into()));
@@ -267,7 +321,10 @@ mod tests {
         assert_eq!(ex("Answer: 8\n\nredo.\n\nAnswer: 4"), Some("4".into()));
         assert_eq!(ex("work\n**Final Answer:** $-5/2$"), Some("-5/2".into()));
         assert_eq!(ex("Hence, the answer is \\(1/12\\)."), Some("1/12".into()));
-        assert_eq!(ex("Steps. So the total comes to 1,234.5."), Some("1,234.5".into()));
+        assert_eq!(
+            ex("Steps. So the total comes to 1,234.5."),
+            Some("1,234.5".into())
+        );
         assert_eq!(ex("Therefore, the result is -70."), Some("-70".into()));
         assert_eq!(ex("We got 12. Let me know if you need more."), None);
         assert_eq!(ex(""), None);

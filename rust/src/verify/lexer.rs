@@ -13,6 +13,12 @@ pub enum Tok {
         frac: u32,
         exp: i64,
     },
+    /// A repeating decimal `0.1\overline{6}`: like `Num` plus the repeating digits.
+    Repeating {
+        digits: String,
+        frac: u32,
+        rep: String,
+    },
     /// A one-letter (or Greek) variable name.
     Var(String),
     /// A word (unit, connector such as "and"/"or", or text).
@@ -34,23 +40,112 @@ pub enum Tok {
 
 /// Commands that only change fonts or spacing: their brace argument is kept as math.
 const INLINE_WRAPPERS: &[&str] = &[
-    "mathbf", "mathrm", "textbf", "mathit", "boldsymbol", "bm", "mathsf", "mathtt", "mathnormal",
-    "boxed", "fbox", "underline", "emph", "mathbb", "mathcal", "hbox", "textit", "pmb", "smash",
+    "mathbf",
+    "mathrm",
+    "textbf",
+    "mathit",
+    "boldsymbol",
+    "bm",
+    "mathsf",
+    "mathtt",
+    "mathnormal",
+    "boxed",
+    "fbox",
+    "underline",
+    "emph",
+    "mathbb",
+    "mathcal",
+    "hbox",
+    "textit",
+    "pmb",
+    "smash",
 ];
 /// Commands whose argument is text.
-const TEXT_WRAPPERS: &[&str] = &["text", "mbox", "textrm", "textnormal", "textup", "texttt", "textsf"];
+const TEXT_WRAPPERS: &[&str] = &[
+    "text",
+    "mbox",
+    "textrm",
+    "textnormal",
+    "textup",
+    "texttt",
+    "textsf",
+];
 /// Commands dropped entirely (spacing, sizing, style).
 const DROPPED: &[&str] = &[
-    "left", "right", "displaystyle", "textstyle", "scriptstyle", "big", "Big", "bigg", "Bigg",
-    "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "quad", "qquad", "limits", "nolimits",
-    "middle", "rm", "bf", "it", "cal", "hfill", "vphantom", "phantom", "hspace", "mathstrut",
-    "strut", "nonumber", "notag", "relax", "protect", "allowbreak", "kern", "enspace", "dollar",
+    "left",
+    "right",
+    "displaystyle",
+    "textstyle",
+    "scriptstyle",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "biggl",
+    "biggr",
+    "quad",
+    "qquad",
+    "limits",
+    "nolimits",
+    "middle",
+    "rm",
+    "bf",
+    "it",
+    "cal",
+    "hfill",
+    "vphantom",
+    "phantom",
+    "hspace",
+    "mathstrut",
+    "strut",
+    "nonumber",
+    "notag",
+    "relax",
+    "protect",
+    "allowbreak",
+    "kern",
+    "enspace",
+    "dollar",
     "ensuremath",
 ];
 const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
-    "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi",
-    "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Sigma",
+    "Phi",
+    "Psi",
     "Omega",
 ];
 /// Plain-text letter runs in math mode that are function names, not products of variables.
@@ -62,6 +157,7 @@ pub const FUNCTION_WORDS: &[&str] = &[
 const SHORT_WORDS: &[&str] = &[
     "cm", "mm", "km", "kg", "mg", "ml", "mL", "hr", "hrs", "min", "mph", "ft", "sq", "in", "lb",
     "lbs", "oz", "yd", "mi", "and", "or", "deg", "units", "s", "am", "pm", "sec", "cc", "kph",
+    "pct",
 ];
 
 pub fn lex(src: &str, budget: &mut Budget) -> Res<Vec<Tok>> {
@@ -218,11 +314,22 @@ impl Lexer {
         const SEPS: &[&str] = &[",\\!", "{,}", ",", "\\,", "\\ ", "\\!"];
         for sep in SEPS {
             let n = sep.chars().count();
-            let matches_sep = sep.chars().enumerate().all(|(k, sc)| self.peek_at(k) == Some(sc));
+            let matches_sep = sep
+                .chars()
+                .enumerate()
+                .all(|(k, sc)| self.peek_at(k) == Some(sc));
             if !matches_sep {
                 continue;
             }
-            let three = (0..3).all(|k| matches!(self.peek_at(n + k), Some(d) if d.is_ascii_digit()));
+            // LaTeX-only separators may be followed by a space (`11,\! 111`).
+            let mut n = n;
+            if sep.starts_with(",\\") || sep.starts_with('{') {
+                while self.peek_at(n) == Some(' ') {
+                    n += 1;
+                }
+            }
+            let three =
+                (0..3).all(|k| matches!(self.peek_at(n + k), Some(d) if d.is_ascii_digit()));
             let fourth = matches!(self.peek_at(n + 3), Some(d) if d.is_ascii_digit());
             if three && !fourth {
                 return Some(n);
@@ -245,6 +352,10 @@ impl Lexer {
             self.pos += 1;
             frac = self.digits_run(&mut digits) as u32;
         }
+        if let Some(rep) = self.overline_digits() {
+            self.out.push(Tok::Repeating { digits, frac, rep });
+            return;
+        }
         let mut exp = 0i64;
         // Scientific notation: 1.5e10, 2E-3 (the exponent saturates; evaluation caps it).
         if matches!(self.peek(), Some('e' | 'E')) {
@@ -264,6 +375,27 @@ impl Lexer {
             }
         }
         self.out.push(Tok::Num { digits, frac, exp });
+    }
+
+    /// `.\overline{ddd}` (after the integer part) or `\overline{ddd}` (after fraction digits).
+    fn overline_digits(&mut self) -> Option<String> {
+        let save = self.pos;
+        if self.peek() == Some('.') {
+            self.pos += 1;
+        }
+        let cmd: Vec<char> = "\\overline".chars().collect();
+        if self.chars.get(self.pos..self.pos + cmd.len()) == Some(&cmd[..]) {
+            self.pos += cmd.len();
+            self.skip_ws();
+            if let Ok(arg) = self.brace_arg() {
+                let arg = arg.trim().to_string();
+                if !arg.is_empty() && arg.len() <= 50 && arg.bytes().all(|b| b.is_ascii_digit()) {
+                    return Some(arg);
+                }
+            }
+        }
+        self.pos = save;
+        None
     }
 
     fn letters(&mut self, text_mode: bool) {
@@ -349,7 +481,11 @@ impl Lexer {
                 if matches!(env.as_str(), "array") && name == "begin" {
                     let _ = self.brace_arg(); // column spec
                 }
-                self.out.push(if name == "begin" { Tok::Begin(env) } else { Tok::End(env) });
+                self.out.push(if name == "begin" {
+                    Tok::Begin(env)
+                } else {
+                    Tok::End(env)
+                });
             }
             "circ" | "degree" => {
                 // `^\circ` / `^{\circ}`: drop the superscript mark already emitted.
@@ -367,7 +503,9 @@ impl Lexer {
                 }
                 self.out.push(Tok::Degree);
             }
-            "lvert" | "rvert" | "vert" | "mid" | "lVert" | "rVert" | "Vert" => self.out.push(Tok::Sym('|')),
+            "lvert" | "rvert" | "vert" | "mid" | "lVert" | "rVert" | "Vert" => {
+                self.out.push(Tok::Sym('|'))
+            }
             "lbrace" => self.out.push(Tok::SetOpen),
             "rbrace" => self.out.push(Tok::SetClose),
             "langle" => self.out.push(Tok::Sym('(')),
@@ -383,7 +521,9 @@ impl Lexer {
             "gt" => self.out.push(Tok::Sym('>')),
             "ast" | "star" => self.out.push(Tok::Sym('*')),
             "percent" => self.out.push(Tok::Sym('%')),
-            "ldots" | "cdots" | "dots" | "dotsc" | "dotsb" => self.out.push(Tok::Word("...".into())),
+            "ldots" | "cdots" | "dots" | "dotsc" | "dotsb" => {
+                self.out.push(Tok::Word("...".into()))
+            }
             "textdegree" => self.out.push(Tok::Degree),
             "infin" | "infinity" => self.out.push(Tok::Cmd("infty".into())),
             g if GREEK.contains(&g) => self.out.push(Tok::Var(g.to_string())),
@@ -411,7 +551,12 @@ mod tests {
 
     #[test]
     fn thousands_separators_merge() {
-        for s in ["1,000,000", "1{,}000{,}000", "1,\\!000,\\!000", "1\\,000\\,000"] {
+        for s in [
+            "1,000,000",
+            "1{,}000{,}000",
+            "1,\\!000,\\!000",
+            "1\\,000\\,000",
+        ] {
             assert_eq!(toks(s), vec![num("1000000")], "{s}");
         }
         assert_eq!(toks("1,0").len(), 3);
@@ -420,7 +565,10 @@ mod tests {
 
     #[test]
     fn formatting_disappears() {
-        assert_eq!(toks("\\left( \\displaystyle 5 \\right)"), vec![Tok::Sym('('), num("5"), Tok::Sym(')')]);
+        assert_eq!(
+            toks("\\left( \\displaystyle 5 \\right)"),
+            vec![Tok::Sym('('), num("5"), Tok::Sym(')')]
+        );
         assert_eq!(toks("30^{\\circ}"), vec![num("30"), Tok::Degree]);
         assert_eq!(toks("\\text{ cm}"), vec![Tok::Word("cm".into())]);
     }

@@ -110,7 +110,10 @@ pub fn verify(response: &str, ground_truth: &str, cfg: &VerifyConfig) -> Verdict
             None => (Status::NoAnswer, None),
             Some((answer, _)) => {
                 let mut budget = budget::Budget::new(budget::ITEM_BUDGET);
-                (compare::judge(&answer, ground_truth, &mut budget), Some(answer))
+                (
+                    compare::judge(&answer, ground_truth, &mut budget),
+                    Some(answer),
+                )
             }
         },
     };

@@ -55,6 +55,13 @@ fn int(n: i64) -> Expr {
     Expr::num(BigRational::from_integer(BigInt::from(n)))
 }
 
+fn is_percent_word(w: &str) -> bool {
+    matches!(
+        w.to_ascii_lowercase().as_str(),
+        "percent" | "pct" | "percentage" | "percents"
+    )
+}
+
 fn is_connector(w: &str) -> bool {
     matches!(w.to_ascii_lowercase().as_str(), "and" | "or")
 }
@@ -104,7 +111,9 @@ impl Parser<'_> {
         let mut items = vec![self.union()?];
         loop {
             let mut sep = false;
-            while matches!(self.peek(), Some(Tok::Sym(',' | ';'))) || matches!(self.peek(), Some(Tok::Word(w)) if is_connector(w)) {
+            while matches!(self.peek(), Some(Tok::Sym(',' | ';')))
+                || matches!(self.peek(), Some(Tok::Word(w)) if is_connector(w))
+            {
                 self.pos += 1;
                 sep = true;
             }
@@ -123,7 +132,11 @@ impl Parser<'_> {
             self.pos += 1;
             parts.push(self.relation()?);
         }
-        Ok(if parts.len() == 1 { parts.pop().ok_or(Fail::Syntax)? } else { Ans::Union(parts) })
+        Ok(if parts.len() == 1 {
+            parts.pop().ok_or(Fail::Syntax)?
+        } else {
+            Ans::Union(parts)
+        })
     }
 
     fn relop(&self) -> Option<RelOp> {
@@ -160,7 +173,11 @@ impl Parser<'_> {
             ops.push(op);
             items.push(self.sum()?);
         }
-        Ok(if ops.is_empty() { items.pop().ok_or(Fail::Syntax)? } else { Ans::Rel(items, ops) })
+        Ok(if ops.is_empty() {
+            items.pop().ok_or(Fail::Syntax)?
+        } else {
+            Ans::Rel(items, ops)
+        })
     }
 
     fn sum(&mut self) -> Res<Ans> {
@@ -176,7 +193,8 @@ impl Parser<'_> {
             lead_neg = true;
         }
         let first = self.term()?;
-        let continues = matches!(self.peek(), Some(Tok::Sym('+' | '-'))) || self.peek_cmd(&["pm", "mp"]);
+        let continues =
+            matches!(self.peek(), Some(Tok::Sym('+' | '-'))) || self.peek_cmd(&["pm", "mp"]);
         if !continues && !lead_pm && !lead_neg {
             return Ok(first);
         }
@@ -201,12 +219,20 @@ impl Parser<'_> {
                 '+' => acc.push(t),
                 '-' => acc.push(Expr::Neg(Box::new(t))),
                 _ => {
-                    let left = if acc.len() == 1 { acc.pop().ok_or(Fail::Syntax)? } else { Expr::Add(std::mem::take(&mut acc)) };
+                    let left = if acc.len() == 1 {
+                        acc.pop().ok_or(Fail::Syntax)?
+                    } else {
+                        Expr::Add(std::mem::take(&mut acc))
+                    };
                     acc = vec![Expr::PlusMinus(Box::new(left), Box::new(t))];
                 }
             }
         }
-        Ok(Ans::Expr(if acc.len() == 1 { acc.pop().ok_or(Fail::Syntax)? } else { Expr::Add(acc) }))
+        Ok(Ans::Expr(if acc.len() == 1 {
+            acc.pop().ok_or(Fail::Syntax)?
+        } else {
+            Expr::Add(acc)
+        }))
     }
 
     /// Can the next token begin an implicitly multiplied factor?
@@ -214,10 +240,12 @@ impl Parser<'_> {
         match self.peek() {
             Some(Tok::Num { .. } | Tok::Var(_)) => true,
             Some(Tok::Sym('(')) => true,
-            Some(Tok::Cmd(n)) => matches!(
-                n.as_str(),
-                "frac" | "sqrt" | "pi" | "binom" | "log" | "lfloor" | "lceil" | "exp" | "ln"
-            ) || Func::from_name(n).is_some(),
+            Some(Tok::Cmd(n)) => {
+                matches!(
+                    n.as_str(),
+                    "frac" | "sqrt" | "pi" | "binom" | "log" | "lfloor" | "lceil" | "exp" | "ln"
+                ) || Func::from_name(n).is_some()
+            }
             _ => false,
         }
     }
@@ -227,7 +255,8 @@ impl Parser<'_> {
         let mut factors: Vec<Expr> = Vec::new();
         let mut first = Some(first);
         loop {
-            let explicit_mul = matches!(self.peek(), Some(Tok::Sym('*'))) || self.peek_cmd(&["cdot", "times"]);
+            let explicit_mul =
+                matches!(self.peek(), Some(Tok::Sym('*'))) || self.peek_cmd(&["cdot", "times"]);
             let div = self.peek_sym('/') || self.peek_cmd(&["div"]);
             if !explicit_mul && !div && !self.starts_factor() {
                 break;
@@ -258,7 +287,14 @@ impl Parser<'_> {
                 return Err(Fail::Syntax);
             }
             let right = expr_of(self.power()?)?;
-            if let (Expr::Num { value: w, decimal: false }, Some(mixed)) = (&left, mixed_fraction(&right)) {
+            if let (
+                Expr::Num {
+                    value: w,
+                    decimal: false,
+                },
+                Some(mixed),
+            ) = (&left, mixed_fraction(&right))
+            {
                 // `2\frac{1}{3}` is the mixed number 2 + 1/3.
                 if w.is_integer() && !w.is_zero() {
                     factors = vec![Expr::Add(vec![left.clone(), mixed])];
@@ -272,7 +308,11 @@ impl Parser<'_> {
         }
         Ok(match first {
             Some(a) => a,
-            None => Ans::Expr(if factors.len() == 1 { factors.pop().ok_or(Fail::Syntax)? } else { Expr::Mul(factors) }),
+            None => Ans::Expr(if factors.len() == 1 {
+                factors.pop().ok_or(Fail::Syntax)?
+            } else {
+                Expr::Mul(factors)
+            }),
         })
     }
 
@@ -332,11 +372,20 @@ impl Parser<'_> {
             }
             return expr_of(inner.into_iter().next().ok_or(Fail::Syntax)?);
         }
-        if let Some(Tok::Num { digits, frac: 0, exp: 0 }) = self.peek() {
+        if let Some(Tok::Num {
+            digits,
+            frac: 0,
+            exp: 0,
+        }) = self.peek()
+        {
             if digits.len() > 1 {
                 let first = digits[..1].to_string();
                 let rest = digits[1..].to_string();
-                self.toks[self.pos] = Tok::Num { digits: rest, frac: 0, exp: 0 };
+                self.toks[self.pos] = Tok::Num {
+                    digits: rest,
+                    frac: 0,
+                    exp: 0,
+                };
                 return Ok(numeral(&first, 0, 0)?);
             }
         }
@@ -366,7 +415,7 @@ impl Parser<'_> {
                     self.pos += 1;
                     e = Expr::Percent(Box::new(e));
                 }
-                Some(Tok::Word(w)) if w.eq_ignore_ascii_case("percent") => {
+                Some(Tok::Word(w)) if is_percent_word(w) => {
                     self.pos += 1;
                     e = Expr::Percent(Box::new(e));
                 }
@@ -382,7 +431,7 @@ impl Parser<'_> {
         let mut seen_word = false;
         loop {
             match self.peek() {
-                Some(Tok::Word(w)) if !is_connector(w) && w != "..." && !w.eq_ignore_ascii_case("percent") => {
+                Some(Tok::Word(w)) if !is_connector(w) && w != "..." && !is_percent_word(w) => {
                     seen_word = true;
                     self.pos += 1;
                 }
@@ -399,7 +448,13 @@ impl Parser<'_> {
                         self.pos = (k + 1).min(self.toks.len());
                     }
                 }
-                Some(Tok::Sym('/')) if seen_word && matches!(self.toks.get(self.pos + 1), Some(Tok::Word(_) | Tok::Var(_))) => {
+                Some(Tok::Sym('/'))
+                    if seen_word
+                        && matches!(
+                            self.toks.get(self.pos + 1),
+                            Some(Tok::Word(_) | Tok::Var(_))
+                        ) =>
+                {
                     self.pos += 2;
                 }
                 _ => return,
@@ -432,6 +487,7 @@ impl Parser<'_> {
                 }
                 n
             }
+            Tok::Repeating { digits, frac, rep } => repeating(&digits, frac, &rep)?,
             Tok::Var(name) => {
                 if self.peek_sym('_') {
                     self.pos += 1;
@@ -451,14 +507,20 @@ impl Parser<'_> {
                     Tok::Sym(c @ (')' | ']')) => c,
                     _ => return Err(Fail::Syntax),
                 };
-                if items.len() == 1 && ((open == '(' && close == ')') || (open == '[' && close == ']')) {
+                if items.len() == 1
+                    && ((open == '(' && close == ')') || (open == '[' && close == ']'))
+                {
                     return Ok(items.into_iter().next().ok_or(Fail::Syntax)?);
                 }
                 return Ok(Ans::Bracket { open, close, items });
             }
             Tok::Sym('{') => {
                 let items = self.group(Tok::Sym('}'))?;
-                return Ok(if items.len() == 1 { items.into_iter().next().ok_or(Fail::Syntax)? } else { Ans::Set(items) });
+                return Ok(if items.len() == 1 {
+                    items.into_iter().next().ok_or(Fail::Syntax)?
+                } else {
+                    Ans::Set(items)
+                });
             }
             Tok::SetOpen => {
                 if self.peek() == Some(&Tok::SetClose) {
@@ -517,7 +579,10 @@ impl Parser<'_> {
                     int(2)
                 };
                 let arg = self.arg()?;
-                Expr::Root { index: Box::new(index), arg: Box::new(arg) }
+                Expr::Root {
+                    index: Box::new(index),
+                    arg: Box::new(arg),
+                }
             }
             "binom" | "choose" => {
                 let a = self.arg()?;
@@ -531,7 +596,14 @@ impl Parser<'_> {
                 let inner = expr_of(self.sum()?)?;
                 let close = if name == "lfloor" { "rfloor" } else { "rceil" };
                 self.expect(Tok::Cmd(close.into()))?;
-                Expr::Call(if name == "lfloor" { Func::Floor } else { Func::Ceil }, Box::new(inner))
+                Expr::Call(
+                    if name == "lfloor" {
+                        Func::Floor
+                    } else {
+                        Func::Ceil
+                    },
+                    Box::new(inner),
+                )
             }
             "log" | "lg" => {
                 let base = if self.peek_sym('_') {
@@ -541,7 +613,10 @@ impl Parser<'_> {
                     None
                 };
                 let arg = self.func_arg()?;
-                Expr::Log { base, arg: Box::new(arg) }
+                Expr::Log {
+                    base,
+                    arg: Box::new(arg),
+                }
             }
             _ => {
                 let Some(f) = Func::from_name(name) else {
@@ -585,11 +660,18 @@ impl Parser<'_> {
         while matches!(self.peek(), Some(Tok::Var(_))) {
             f.push(expr_of(self.power()?)?);
         }
-        Ok(if f.len() == 1 { f.pop().ok_or(Fail::Syntax)? } else { Expr::Mul(f) })
+        Ok(if f.len() == 1 {
+            f.pop().ok_or(Fail::Syntax)?
+        } else {
+            Expr::Mul(f)
+        })
     }
 
     fn matrix(&mut self, env: &str) -> Res<Ans> {
-        if !matches!(env, "pmatrix" | "bmatrix" | "matrix" | "array" | "smallmatrix" | "Bmatrix") {
+        if !matches!(
+            env,
+            "pmatrix" | "bmatrix" | "matrix" | "array" | "smallmatrix" | "Bmatrix"
+        ) {
             return Err(Fail::Syntax);
         }
         let mut rows = vec![Vec::new()];
@@ -628,7 +710,17 @@ fn is_one(e: &Expr) -> bool {
 /// `\frac{p}{q}` with integer literals: the fractional part of a mixed number.
 fn mixed_fraction(e: &Expr) -> Option<Expr> {
     if let Expr::Div(a, b) = e {
-        if let (Expr::Num { value: p, decimal: false }, Expr::Num { value: q, decimal: false }) = (&**a, &**b) {
+        if let (
+            Expr::Num {
+                value: p,
+                decimal: false,
+            },
+            Expr::Num {
+                value: q,
+                decimal: false,
+            },
+        ) = (&**a, &**b)
+        {
             if p.is_integer() && q.is_integer() && p < q && !q.is_zero() {
                 return Some(e.clone());
             }
@@ -653,7 +745,25 @@ pub fn numeral(digits: &str, frac: u32, exp: i64) -> Res<Expr> {
     } else {
         BigRational::new(mantissa, num_traits::pow(ten, (-net) as usize))
     };
-    Ok(Expr::Num { value, decimal: frac > 0 || exp != 0 })
+    Ok(Expr::Num {
+        value,
+        decimal: frac > 0 || exp != 0,
+    })
+}
+
+/// `0.1\overline{6}` = (16 - 1) / 90: digits with `frac` after the point, then `rep` repeating.
+fn repeating(digits: &str, frac: u32, rep: &str) -> Res<Expr> {
+    if digits.len() > 200 || frac > 200 {
+        return Err(Fail::Budget);
+    }
+    let ten = BigInt::from(10);
+    let head: BigInt = digits.parse().map_err(|_| Fail::Syntax)?;
+    let cycle: BigInt = rep.parse().map_err(|_| Fail::Syntax)?;
+    let period = num_traits::pow(ten.clone(), rep.len()) - BigInt::one();
+    let scale = num_traits::pow(ten, frac as usize);
+    let value = (BigRational::from_integer(head) + BigRational::new(cycle, period))
+        / BigRational::from_integer(scale);
+    Ok(Expr::num(value))
 }
 
 /// `1011_2`, `123_{4}`: a numeral in another base.
