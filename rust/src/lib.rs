@@ -2,6 +2,7 @@
 //! live in `python/` behind the `python` cargo feature and only convert types and release the GIL.
 
 pub mod advantage;
+pub mod batch;
 pub mod error;
 pub mod inspect;
 pub mod pool;

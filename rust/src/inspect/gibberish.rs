@@ -62,26 +62,14 @@ fn salad_tokens(scan: &Scan, masked: &[bool], cfg: &InspectConfig) -> Vec<bool> 
     if words.is_empty() || cfg.salad_min_anomalies == 0 {
         return salad;
     }
-    let mut anomalies = Vec::with_capacity(words.len());
-    for (j, &k) in words.iter().enumerate() {
-        let w = &scan.words[k];
-        let mut a = 0u32;
-        if w.follows_word && j > 0 && words[j - 1] == k - 1 {
-            let p = &scan.words[k - 1];
-            if p.trailing == 0
-                && p.all_lower
-                && w.titlecase
-                && (w.class.is_some() || scan.seen_lowercase(w.lower_hash))
-            {
-                a += 1;
-            }
-            if matches!(p.trailing, b'.' | b'?' | b'!') && w.all_lower {
-                a += 1;
-            }
-            a += w.class_prev_pair_bad as u32 + w.same_as_prev as u32;
-        }
-        anomalies.push(a);
-    }
+    let anomalies: Vec<u32> = words
+        .iter()
+        .map(|&k| {
+            let w = &scan.words[k];
+            let caps = w.caps_candidate && (w.closed_class || scan.seen_lowercase(w.lower_hash));
+            w.anomalies as u32 + caps as u32
+        })
+        .collect();
     let win = cfg.salad_window.max(1).min(words.len());
     let mut prefix = Vec::with_capacity(words.len() + 1);
     prefix.push(0u32);
@@ -107,6 +95,19 @@ fn salad_tokens(scan: &Scan, masked: &[bool], cfg: &InspectConfig) -> Vec<bool> 
 }
 
 pub fn gibberish(scan: &Scan, loops: &[Loop], cfg: &InspectConfig) -> Gibberish {
+    // Fast path: no junk token, too few word anomalies for one salad window and too few writing
+    // systems for random code points: nothing can count as junk.
+    if scan.junk_tokens == 0
+        && scan.anomaly_bound < cfg.salad_min_anomalies
+        && scan.all_groups.count_ones() < cfg.soup_min_scripts
+    {
+        let total = scan.tokens.iter().map(|t| t.chars as u64).sum::<u64>();
+        return Gibberish {
+            score: 0.0,
+            junk_chars: 0,
+            total_chars: total.min(u32::MAX as u64) as u32,
+        };
+    }
     let masked = masked_tokens(scan, loops);
     let salad = salad_tokens(scan, &masked, cfg);
     let idx: Vec<usize> = (0..scan.tokens.len()).filter(|&t| !masked[t]).collect();

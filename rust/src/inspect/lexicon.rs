@@ -89,7 +89,9 @@ pub enum WordClass {
     Determiner,
     Preposition,
     Auxiliary,
+    /// Subject pronouns (`we`, `they`); object pronouns (`them`, `us`, `you`) are `ObjectPronoun`.
     Pronoun,
+    ObjectPronoun,
     Conjunction,
     Verb,
     Adverb,
@@ -107,7 +109,8 @@ pub fn word_class(w: &str) -> Option<WordClass> {
         "could" | "would" | "should" | "will" | "can" | "may" | "must" | "might" | "shall"
         | "is" | "are" | "was" | "were" | "be" | "been" | "being" | "has" | "have" | "had"
         | "do" | "does" | "did" => Auxiliary,
-        "i" | "you" | "he" | "she" | "we" | "they" | "me" | "him" | "us" | "them" => Pronoun,
+        "i" | "he" | "she" | "we" | "they" => Pronoun,
+        "you" | "me" | "him" | "us" | "them" => ObjectPronoun,
         "and" | "or" | "but" | "nor" | "than" | "because" | "although" | "though" => Conjunction,
         "came" | "took" | "knew" | "gave" | "went" | "felt" | "told" | "asked" | "turned"
         | "got" | "said" | "saw" | "seemed" | "thought" | "found" | "became" | "began"
@@ -123,27 +126,32 @@ pub fn word_class(w: &str) -> Option<WordClass> {
 }
 
 /// Is `a b` (two adjacent words, no punctuation between) an order English does not produce?
-/// E.g. "the of", "your could", "from or", "the came", "were has".
+/// E.g. "the of", "your could", "from or", "the came", "were has", "of we".
 pub fn implausible_pair(a: &str, b: &str) -> bool {
+    match (word_class(a), word_class(b)) {
+        (Some(ca), Some(cb)) => implausible_classes(ca, cb, a, b),
+        _ => false,
+    }
+}
+
+/// `implausible_pair` for words whose classes are already known.
+pub fn implausible_classes(ca: WordClass, cb: WordClass, a: &str, b: &str) -> bool {
     use WordClass::*;
-    let (Some(ca), Some(cb)) = (word_class(a), word_class(b)) else {
-        return false;
-    };
-    let bad = matches!(
-        (ca, cb),
+    match (ca, cb) {
         (Determiner, _)
-            | (Preposition, Preposition)
-            | (Preposition, Auxiliary)
-            | (Preposition, Conjunction)
-            | (Preposition, Verb)
-            | (Preposition, Pronoun)
-            | (Auxiliary, Auxiliary)
-            | (Conjunction, Conjunction)
-            | (Pronoun, Pronoun)
-            | (Pronoun, Determiner)
-            | (Verb, Auxiliary)
-    );
-    bad && !auxiliary_chain(a, b)
+        | (Preposition, Preposition)
+        | (Preposition, Conjunction)
+        | (Preposition, Verb)
+        | (Preposition, Pronoun)
+        | (Conjunction, Conjunction)
+        | (Pronoun, Pronoun)
+        | (Pronoun, ObjectPronoun)
+        | (Pronoun, Determiner)
+        | (Verb, Auxiliary) => true,
+        (Preposition, Auxiliary) => b != "being",
+        (Auxiliary, Auxiliary) => !auxiliary_chain(a, b),
+        _ => false,
+    }
 }
 
 fn auxiliary_chain(a: &str, b: &str) -> bool {
@@ -175,5 +183,8 @@ mod tests {
         assert!(!implausible_pair("have", "been"));
         assert!(!implausible_pair("of", "the"));
         assert!(!implausible_pair("we", "know"));
+        assert!(!implausible_pair("of", "them"));
+        assert!(!implausible_pair("give", "them"));
+        assert!(implausible_pair("from", "we"));
     }
 }

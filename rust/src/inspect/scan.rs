@@ -3,7 +3,6 @@
 //! (word-salad evidence, reasoning-word counts) and token hashes (20-gram statistics).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::lexicon::{self, WordClass};
@@ -27,16 +26,13 @@ pub struct TokenInfo {
 pub struct WordInfo {
     pub token: u32,
     pub lower_hash: u64,
-    pub class: Option<WordClass>,
-    /// First letter upper case, the rest lower case, at least two letters.
-    pub titlecase: bool,
-    pub all_lower: bool,
-    /// Punctuation stripped from the end of the token (0 if none).
-    pub trailing: u8,
-    /// Directly follows another plain word on the same line.
-    pub follows_word: bool,
-    pub class_prev_pair_bad: bool,
-    pub same_as_prev: bool,
+    /// Word-order anomalies known at scan time: lower case after `.`/`?`/`!`, the same word
+    /// twice in a row, an implausible closed-class pair.
+    pub anomalies: u8,
+    /// Capitalised right after a lower-case word: an anomaly when the word is a closed-class
+    /// word (`closed_class`) or also occurs in lower case in the text (checked after the scan).
+    pub caps_candidate: bool,
+    pub closed_class: bool,
 }
 
 #[derive(Debug, Default)]
@@ -48,9 +44,14 @@ pub struct Scan {
     pub categories: [u32; lexicon::CATEGORIES.len()],
     /// Bloom filter of the lowercase-only words seen (2 bits per word).
     pub lower_seen: Vec<u64>,
+    /// Tokens junk on their own, and an upper bound of word-salad anomalies: when both are small
+    /// and few writing systems occur, the text cannot be gibberish (the fast path).
+    pub junk_tokens: u32,
+    pub anomaly_bound: u32,
+    pub all_groups: u32,
 }
 
-const BLOOM_WORDS: usize = 1024; // 64 Ki bits
+const BLOOM_WORDS: usize = 256; // 16 Ki bits
 
 impl Scan {
     pub fn seen_lowercase(&self, h: u64) -> bool {
@@ -61,8 +62,8 @@ impl Scan {
 }
 
 fn bloom_bits(h: u64) -> (usize, usize) {
-    let m = (BLOOM_WORDS * 64) as u64;
-    ((h % m) as usize, ((h >> 32) % m) as usize)
+    let m = (BLOOM_WORDS * 64 - 1) as u64;
+    ((h & m) as usize, ((h >> 32) & m) as usize)
 }
 
 #[derive(Clone, Copy)]
@@ -71,10 +72,16 @@ struct Entry {
     class: Option<WordClass>,
 }
 
-fn lexicon_map() -> &'static HashMap<&'static str, Entry> {
-    static MAP: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
-    MAP.get_or_init(|| {
-        let mut m = HashMap::new();
+const LEX_BITS: u32 = 10;
+
+/// Open-addressing table of the lexicon keyed by `hash_bytes` of the lowercase word, so a text
+/// word is looked up with the hash the scan computes anyway.
+type LexSlot = Option<(u64, &'static str, Entry)>;
+
+fn lexicon_table() -> &'static Vec<LexSlot> {
+    static TABLE: OnceLock<Vec<LexSlot>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut words: Vec<(&'static str, Entry)> = Vec::new();
         let lists = [
             lexicon::LOGICAL_CONNECTIVES,
             lexicon::VERIFICATION,
@@ -83,23 +90,50 @@ fn lexicon_map() -> &'static HashMap<&'static str, Entry> {
         ];
         for (ci, list) in lists.iter().enumerate() {
             for w in *list {
-                m.insert(
-                    *w,
+                words.push((
+                    w,
                     Entry {
                         category: Some(ci as u8),
                         class: lexicon::word_class(w),
                     },
-                );
+                ));
             }
         }
         for w in CLASS_WORDS {
-            m.entry(*w).or_insert(Entry {
-                category: None,
-                class: lexicon::word_class(w),
-            });
+            if !words.iter().any(|(x, _)| x == w) {
+                words.push((
+                    w,
+                    Entry {
+                        category: None,
+                        class: lexicon::word_class(w),
+                    },
+                ));
+            }
         }
-        m
+        let mask = (1usize << LEX_BITS) - 1;
+        let mut table = vec![None; 1 << LEX_BITS];
+        for (w, e) in words {
+            let h = hash_bytes(w.as_bytes());
+            let mut slot = (h >> 40) as usize & mask;
+            while table[slot].is_some() {
+                slot = (slot + 1) & mask;
+            }
+            table[slot] = Some((h, w, e));
+        }
+        table
     })
+}
+
+fn lexicon_lookup(table: &[LexSlot], h: u64, word: &[u8]) -> Option<Entry> {
+    let mask = (1usize << LEX_BITS) - 1;
+    let mut slot = (h >> 40) as usize & mask;
+    while let Some((eh, w, e)) = table[slot] {
+        if eh == h && w.as_bytes().eq_ignore_ascii_case(word) {
+            return Some(e);
+        }
+        slot = (slot + 1) & mask;
+    }
+    None
 }
 
 // Every word `lexicon::word_class` knows, so one map lookup answers both questions.
@@ -118,6 +152,17 @@ const CLASS_WORDS: &[&str] = &[
     "however", "once", "just", "also", "not", "here", "there", "then", "now", "never", "often",
     "perhaps", "yet", "already", "soon",
 ];
+
+/// `hash_bytes` of the ASCII-lowercased bytes (letters, `-` and `'` only), without a copy.
+#[inline]
+fn hash_lower(b: &[u8]) -> u64 {
+    let mut buf = [0u8; 24];
+    let n = b.len().min(24);
+    for (d, s) in buf[..n].iter_mut().zip(b) {
+        *d = s | 0x20;
+    }
+    hash_bytes(&buf[..n])
+}
 
 #[inline]
 fn hash_bytes(b: &[u8]) -> u64 {
@@ -243,6 +288,20 @@ pub fn with_scan<R>(text: &str, f: impl FnOnce(&Scan) -> R) -> R {
     })
 }
 
+#[inline]
+fn lower_str<'a>(w: &[u8], buf: &'a mut [u8; 16]) -> &'a str {
+    let n = w.len().min(16);
+    for (d, s) in buf[..n].iter_mut().zip(w) {
+        *d = s.to_ascii_lowercase();
+    }
+    std::str::from_utf8(&buf[..n]).unwrap_or("")
+}
+
+#[inline]
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
+}
+
 fn scan_into(text: &str, out: &mut Scan) {
     out.script_letters = [0; Script::ALL.len()];
     out.tokens.clear();
@@ -250,49 +309,50 @@ fn scan_into(text: &str, out: &mut Scan) {
     out.token_hashes.clear();
     out.categories = [0; lexicon::CATEGORIES.len()];
     out.lower_seen.iter_mut().for_each(|w| *w = 0);
-    let lex = lexicon_map();
+    out.junk_tokens = 0;
+    out.anomaly_bound = 0;
+    out.all_groups = 0;
+    let lex = lexicon_table();
     let b = text.as_bytes();
     let n = b.len().min(u32::MAX as usize);
     let mut i = 0usize;
     let mut line_start = true;
-    let mut prev_word: Option<(u64, Option<WordClass>, u8)> = None;
-    let mut lower_buf = [0u8; 24];
-    let mut prev_lower = [0u8; 24];
-    let mut prev_lower_len = 0usize;
+    // The previous plain word on this line: (offset, length, trailing punctuation, all lower
+    // case, lowercase hash, closed class).
+    type Prev = (usize, usize, u8, bool, u64, Option<WordClass>);
+    let mut prev: Option<Prev> = None;
     while i < n {
         let c = b[i];
-        if c == b' ' || c == b'\t' || c == b'\r' || c == b'\n' || c == 0x0B || c == 0x0C {
+        if is_space(c) {
             if c == b'\n' {
                 line_start = true;
-                prev_word = None;
+                prev = None;
             }
             i += 1;
             continue;
         }
         let start = i;
         let mut ascii = true;
-        while i < n {
-            let c = b[i];
-            if c == b' ' || c == b'\t' || c == b'\r' || c == b'\n' || c == 0x0B || c == 0x0C {
-                break;
-            }
-            ascii &= c < 0x80;
+        while i < n && !is_space(b[i]) {
+            ascii &= b[i] < 0x80;
             i += 1;
         }
-        let end = i;
-        let tok = &b[start..end];
+        let tok = &b[start..i];
         out.token_hashes.push(hash_bytes(tok));
         let st = if ascii {
             ascii_stats(tok, &mut out.script_letters)
         } else {
-            unicode_stats(&text[start..end], &mut out.script_letters)
+            unicode_stats(&text[start..i], &mut out.script_letters)
         };
+        let junk = st.is_junk();
+        out.junk_tokens += junk as u32;
+        out.all_groups |= st.groups;
         let token_index = out.tokens.len() as u32;
         out.tokens.push(TokenInfo {
             start: start as u32,
-            end: end as u32,
+            end: i as u32,
             chars: st.chars,
-            junk: st.is_junk(),
+            junk,
             groups: st.groups,
         });
 
@@ -311,22 +371,24 @@ fn scan_into(text: &str, out: &mut Scan) {
         }
         let core = &tok[ws..we];
         let is_word = !core.is_empty()
-            && core.len() <= lower_buf.len()
+            && core.len() <= 24
             && core[0].is_ascii_alphabetic()
             && core[core.len() - 1].is_ascii_alphabetic()
             && core
                 .iter()
                 .all(|&x| x.is_ascii_alphabetic() || x == b'-' || x == b'\'');
         if !is_word {
-            prev_word = None;
+            prev = None;
             line_start = false;
             continue;
         }
-        let lower = &mut lower_buf[..core.len()];
-        lower.copy_from_slice(core);
-        lower.make_ascii_lowercase();
-        let lower_str = std::str::from_utf8(lower).unwrap_or("");
-        let entry = lex.get(lower_str).copied();
+        let len = core.len();
+        let lower_hash = hash_lower(core);
+        let entry = if len <= 13 {
+            lexicon_lookup(lex, lower_hash, core)
+        } else {
+            None
+        };
         if let Some(Entry {
             category: Some(ci), ..
         }) = entry
@@ -334,49 +396,69 @@ fn scan_into(text: &str, out: &mut Scan) {
             out.categories[ci as usize] += 1;
         }
         let class = entry.and_then(|e| e.class);
-        let lower_hash = hash_bytes(lower);
-        let all_lower = core == &*lower;
-        let titlecase = core.len() > 1 && core[0].is_ascii_uppercase() && core[1..] == lower[1..];
+        let all_lower = !core.iter().any(u8::is_ascii_uppercase);
+        let titlecase = len > 1
+            && core[0].is_ascii_uppercase()
+            && !core[1..].iter().any(u8::is_ascii_uppercase);
         if all_lower {
             let (x, y) = bloom_bits(lower_hash);
             out.lower_seen[x / 64] |= 1 << (x % 64);
             out.lower_seen[y / 64] |= 1 << (y % 64);
         }
-        let (follows_word, pair_bad, same) = match prev_word {
-            Some((ph, pc, ptrail)) if !line_start => {
-                let bad = ptrail == 0
-                    && match (pc, class) {
-                        (Some(_), Some(_)) => lexicon::implausible_pair(
-                            std::str::from_utf8(&prev_lower[..prev_lower_len]).unwrap_or(""),
-                            lower_str,
-                        ),
-                        _ => false,
-                    };
-                (true, bad, ptrail == 0 && ph == lower_hash)
+        let mut anomalies = 0u8;
+        let mut caps_candidate = false;
+        if let (Some((pstart, plen, ptrail, plower_only, phash, pclass)), false) =
+            (prev, line_start)
+        {
+            if ptrail == 0 {
+                if plower_only && titlecase {
+                    caps_candidate = true;
+                }
+                if phash == lower_hash {
+                    anomalies += 1;
+                }
+                if let (Some(ca), Some(cb)) = (pclass, class) {
+                    // Closed-class words are short ASCII: lowercase them on the stack.
+                    let mut pa = [0u8; 16];
+                    let mut pb = [0u8; 16];
+                    let pw = lower_str(&b[pstart..pstart + plen], &mut pa);
+                    let cw = lower_str(core, &mut pb);
+                    anomalies += lexicon::implausible_classes(ca, cb, pw, cw) as u8;
+                }
+            } else if matches!(ptrail, b'.' | b'?' | b'!') && all_lower {
+                anomalies += 1;
             }
-            _ => (false, false, false),
-        };
+        }
+        out.anomaly_bound += anomalies as u32 + caps_candidate as u32;
         out.words.push(WordInfo {
             token: token_index,
             lower_hash,
-            class,
-            titlecase,
-            all_lower,
-            trailing,
-            follows_word,
-            class_prev_pair_bad: pair_bad,
-            same_as_prev: same,
+            anomalies,
+            caps_candidate,
+            closed_class: class.is_some(),
         });
-        prev_word = Some((lower_hash, class, trailing));
+        prev = Some((start + ws, len, trailing, all_lower, lower_hash, class));
         line_start = false;
-        prev_lower[..core.len()].copy_from_slice(lower);
-        prev_lower_len = core.len();
     }
 }
 
 fn ascii_stats(tok: &[u8], letters: &mut [u32; Script::ALL.len()]) -> TokenStats {
     let mut st = TokenStats::new();
     st.chars = tok.len() as u32;
+    if tok.len() < 16 {
+        // Too short for the base64 rule: only letters and controls matter.
+        let mut n_letters = 0u32;
+        for &c in tok {
+            n_letters += c.is_ascii_alphabetic() as u32;
+            st.control += (c < 0x20 || c == 0x7F) as u32;
+            st.alnum += c.is_ascii_alphanumeric() as u32;
+        }
+        if n_letters > 0 {
+            letters[Script::Latin.index()] += n_letters;
+            st.groups = 1 << Script::Latin.index();
+        }
+        return st;
+    }
     let mut prev: Option<RunClass> = None;
     let mut n_letters = 0u32;
     for &c in tok {
