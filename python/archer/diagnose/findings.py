@@ -38,8 +38,8 @@ SEVERITIES = ("info", "warning", "critical")
 MIN_POINTS = 5  # fewer finite points than this: a rule does not judge the metric
 ENTROPY_COLLAPSE_RATIO = 0.25  # smoothed entropy <= 25% of max(baseline, running peak)
 ENTROPY_RECOVERED_RATIO = 0.5  # ... and still below 50% at the end -> critical
-ENTROPY_EXPLOSION_RATIO = 1.6  # smoothed entropy >= 1.6x baseline for 3 consecutive steps
-OSC_SWING = 0.4  # a swing: entropy moves >= 40% of its run median, then turns back (zigzag)
+ENTROPY_EXPLOSION_RATIO = 1.8  # smoothed entropy >= 1.8x baseline for 3 consecutive steps
+OSC_SWING = 0.45  # a swing: entropy moves >= 45% of its run median, then turns back (zigzag)
 OSC_MAX_SWING_STEPS = 6  # ... within 6 steps
 OSC_MIN_SWINGS = 4  # oscillation: >= 4 such fast swings in a row
 SHORT_POS_TOKENS = 50.0  # correct responses "a handful of tokens": smoothed pos length < 50 ...
@@ -54,7 +54,7 @@ MEAN_NEAR_MAX = 0.6  # without a clip ratio: mean length >= 60% of max_response_
 VALID_FRACTION = 0.05  # mixed-outcome groups <= 5% of the batch (V4: 1 of 64)
 VALID_STILL = 0.1  # ... still <= 10% at the end -> critical
 SPIKE_RATIO, SPIKE_MIN_EXCESS, SPIKE_TRAIL = 5.0, 0.02, 10  # KL peak >= 5x trailing median
-GRAD_RATIO, GRAD_CRITICAL_RATIO = 3.0, 10.0  # smoothed grad norm >= 3x baseline (10x: critical)
+GRAD_RATIO, GRAD_CRITICAL_RATIO = 4.0, 10.0  # grad norm >= 4x baseline on 2 consecutive steps
 SLOW_RATIO, SLOW_SECONDS = 2.0, 300.0  # step time 2x its baseline, or over the seeds' 300 s
 PLATEAU_MIN_STEPS, PLATEAU_GAIN = 50, 0.05  # >= 50 scored steps and never 0.05 above baseline
 RATE_RISE, RATE_FACTOR = 0.05, 2.0  # flag rate >= baseline + 0.05 and >= 2x baseline
@@ -299,9 +299,19 @@ def response_length_collapse(ctx: Context) -> Finding | None:
     return Finding("response_length_collapse", _step(ln, i), "warning", msg, ev)
 
 
+def _cap_from_max(ctx: Context) -> float | None:
+    """The max response length when the config is unknown: `response_length/max` pinned at one
+    value on at least half of the steps is the generation cap."""
+    mx = ctx.s("response_length/max")
+    if len(mx) < MIN_POINTS:
+        return None
+    top = float(np.max(mx.values))
+    return top if np.mean(mx.values >= top) >= 0.5 else None
+
+
 def length_saturation(ctx: Context) -> Finding | None:
     clip = ctx.s("response_length/clip_ratio")
-    max_len = config_number(ctx.run.config, "max_response_length")
+    max_len = config_number(ctx.run.config, "max_response_length") or _cap_from_max(ctx)
     mean = ctx.s("response_length/mean")
     if len(clip) >= MIN_POINTS:
         i = first_run(clip.smooth >= CLIP_RATIO, 1)
@@ -325,8 +335,8 @@ def length_saturation(ctx: Context) -> Finding | None:
         ev = {"mean_length": _r(mean.smooth[i]), "max_response_length": max_len}
         return Finding("length_saturation", _step(mean, i), "warning", msg, ev)
     ctx.skipped.append(
-        "length_saturation: needs response_length/clip_ratio, or a mean length and "
-        "data.max_response_length in the config"
+        "length_saturation: needs response_length/clip_ratio, or a mean length and the max "
+        "length (config max_response_length or a pinned response_length/max)"
     )
     return None
 
@@ -419,16 +429,20 @@ def grad_explosion(ctx: Context) -> Finding | None:
     base = g.baseline
     if base <= 0:
         return None
-    sm = g.smooth
-    i = first_run(sm >= GRAD_RATIO * base, 1, g.baseline_len)
+    start = g.baseline_len
+
+    def first(ratio: float) -> int | None:  # two raw steps in a row; lone spikes are normal
+        return first_run(g.values >= ratio * base, 2, start)
+
+    i = first(GRAD_RATIO)
     if i is None:
         return None
-    critical = bool(np.max(sm) >= GRAD_CRITICAL_RATIO * base)
+    critical = first(GRAD_CRITICAL_RATIO) is not None
     top = int(np.argmax(g.values))
     msg = (
         f"grad norm rose to {g.values[top]:.4g} ({g.values[top] / base:.1f}x its early {base:.3g})"
     )
-    ev = {"baseline": _r(base), "value": _r(sm[i]), "max": _r(g.values[top])}
+    ev = {"baseline": _r(base), "value": _r(g.values[i]), "max": _r(g.values[top])}
     ev["max_step"] = _step(g, top)
     return Finding("grad_explosion", _step(g, i), "critical" if critical else "warning", msg, ev)
 

@@ -179,6 +179,8 @@ def _columns(result: object, n: int) -> dict[str, list] | None:
     """Per-response flags from an inspection result, whatever its shape (columns, rows, objects)."""
     if isinstance(result, tuple) and result:
         result = result[0]  # (per-response, batch metrics)
+    if isinstance(getattr(result, "flags", None), dict):
+        result = result.flags  # archer.scoring.Inspections
     cols: dict[str, list] = {}
     for name in FLAGS:
         col = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
@@ -196,15 +198,34 @@ def _columns(result: object, n: int) -> dict[str, list] | None:
     return cols or None
 
 
-def _inspect_responses(texts: list[str], notes: list[str]) -> dict[str, list] | None:
-    """Degeneracy flags for unflagged samples: archer.scoring.inspect, else the native detector."""
+def _inspector():
+    """The degeneracy detector: archer.scoring's, else the native one, else None."""
     try:
-        from archer.scoring import inspect as inspect_fn  # type: ignore[attr-defined]
+        from archer.scoring import inspect_texts  # type: ignore[attr-defined]
+
+        return inspect_texts
     except ImportError:
-        try:
-            from archer._native import inspect_texts as inspect_fn  # type: ignore[no-redef]
-        except ImportError:
-            return None
+        pass
+    try:
+        from archer.scoring import inspect  # type: ignore[attr-defined]
+
+        if callable(inspect):
+            return inspect
+    except ImportError:
+        pass
+    try:
+        from archer._native import inspect_texts as native  # type: ignore[attr-defined]
+
+        return native
+    except ImportError:
+        return None
+
+
+def _inspect_responses(texts: list[str], notes: list[str]) -> dict[str, list] | None:
+    """Degeneracy flags for rollout samples written without them (None: no detector)."""
+    inspect_fn = _inspector()
+    if inspect_fn is None:
+        return None
     try:
         return _columns(inspect_fn(texts), len(texts))
     except Exception as e:  # a detector failure costs the sample findings, not the report
