@@ -54,3 +54,30 @@ def with_metric(rows: list[dict], metric: str, values) -> list[dict]:
 
 def without(rows: list[dict], *metrics: str) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in metrics} for r in rows]
+
+
+def verl_healthy_history(steps: int = 400, seed: int = 0) -> list[dict]:
+    """A healthy run as plain verl logs it: [0, 1] reward, low entropy, lengths growing, W&B `_step`."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for t in range(0, steps):
+        frac = t / steps
+        rows.append(
+            {
+                "_step": t,
+                "actor/entropy": (0.5 - 0.15 * frac) * (1 + 0.04 * rng.standard_normal()),
+                "critic/score/mean": 0.2
+                + 0.4 * (1 - np.exp(-t / 150))
+                + 0.02 * rng.standard_normal(),
+                "critic/rewards/mean": 0.2 + 0.4 * (1 - np.exp(-t / 150)),
+                "response_length/mean": 500 + 400 * frac + 30 * rng.standard_normal(),
+                "response_length/max": 4096.0 if rng.random() < 0.3 else 3000 + 900 * rng.random(),
+                "response_length/clip_ratio": max(0.0, 0.005 + 0.003 * rng.standard_normal()),
+                "actor/kl_loss": 0.0001 + 0.01 * frac * (1 + 0.1 * rng.standard_normal()),
+                "actor/grad_norm": 0.3 * float(np.exp(0.2 * rng.standard_normal())),
+                "actor/pg_loss": 0.01 * rng.standard_normal(),
+                "actor/pg_clipfrac": 0.002,
+                "timing_s/step": 60 + 30 * frac + 5 * rng.standard_normal(),
+            }
+        )
+    return rows

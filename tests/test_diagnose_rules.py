@@ -11,7 +11,7 @@ import pytest
 from archer.diagnose.findings import KINDS, find_all, zigzag
 from archer.diagnose.readers import RunData, normalize_history
 from archer.diagnose.report import build_report
-from diagnose_synth import healthy_history, with_metric, without
+from diagnose_synth import healthy_history, verl_healthy_history, with_metric, without
 
 N = 200
 
@@ -37,6 +37,12 @@ def ramp(start: float, end: float, at: int, over: int = 10, n: int = N) -> np.nd
 @pytest.mark.parametrize("steps", [30, 300])
 def test_healthy_runs_have_no_findings(seed, steps):
     report = build_report(run_of(healthy_history(steps, seed)))
+    assert report.findings == [] and report.verdict == "healthy"
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_healthy_plain_verl_run_at_another_scale(seed):
+    report = build_report(run_of(verl_healthy_history(400, seed)))
     assert report.findings == [] and report.verdict == "healthy"
 
 
@@ -113,6 +119,11 @@ def test_length_saturation_from_clip_ratio_or_config_max_length():
     config = {"data": {"max_response_length": 4096}}
     assert "length_saturation" in kinds(near_max, config=config)
     assert "length_saturation" not in kinds(no_clip, config=config)
+    # no config: a response_length/max pinned at one value is the cap
+    pinned = with_metric(near_max, "response_length/max", np.full(N, 4096.0))
+    assert "length_saturation" in kinds(pinned)
+    varying = with_metric(near_max, "response_length/max", np.linspace(3000, 8000, N))
+    assert "length_saturation" not in kinds(varying)
 
 
 def test_valid_collapse_counts_against_the_batch_and_ignores_too_easy_batches():
