@@ -73,6 +73,28 @@ def test_csv_and_aliases(tmp_path):
     assert {"entropy_collapse", "valid_collapse"} <= {f["kind"] for f in report["findings"]}
 
 
+def test_wandb_panel_csv_json_array_and_parquet(tmp_path):
+    rows = healthy_history(30, 5)
+    csv_path = tmp_path / "panel.csv"
+    lines = ['"Step","v5 - actor/entropy","v5 - actor/entropy__MIN","v5 - actor/entropy__MAX"']
+    lines += [f"{r['step']},{r['actor/entropy']},0,9" for r in rows]
+    csv_path.write_text("\n".join(lines) + "\n")
+    run = load_run(str(csv_path))
+    assert set(run.history[0]) == {"step", "actor/entropy"} and len(run.history) == 30
+    json_path = tmp_path / "history.json"
+    json_path.write_text(json.dumps([{"_step": r["step"], **r} for r in rows]))
+    assert load_run(str(json_path)).steps == list(range(1, 31))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "history.parquet")
+    report = json.loads(invoke(str(tmp_path / "history.parquet"), "--json").stdout)
+    assert report["run"]["steps"] == 30 and report["verdict"] == "healthy"
+    (tmp_path / "broken.json").write_text("[{")
+    with pytest.raises(DiagnoseInputError, match="not valid JSON"):
+        load_run(str(tmp_path / "broken.json"))
+
+
 def test_run_directory_with_config_rollouts_and_preset_criteria(tmp_path, monkeypatch):
     run_dir = tmp_path / "runs" / "r1"
     (run_dir / "rollouts").mkdir(parents=True)

@@ -142,6 +142,13 @@ def test_valid_collapse_counts_against_the_batch_and_ignores_too_easy_batches():
     )
     assert "valid_collapse" in kinds(only_valid, config={"data": {"train_batch_size": 64}})
     assert "valid_collapse" not in kinds(only_valid)  # batch size unknown: skipped, not guessed
+    # near zero from the start: reported, but as "no signal", not as a collapse
+    never = with_metric(
+        with_metric(base, "batch/valid", np.full(N, 1.0)), "batch/solve_none", np.full(N, 63.0)
+    )
+    never = with_metric(never, "batch/solve_all", np.zeros(N))
+    f = kinds(never)["valid_collapse"]
+    assert f.severity == "warning" and "from the start" in f.message
 
 
 def test_kl_spike_is_a_peak_over_the_trailing_median_not_steady_growth():

@@ -375,6 +375,7 @@ def valid_collapse(ctx: Context) -> Finding | None:
     if i is None:
         return None
     still = valid.smooth[-1] <= VALID_STILL * size
+    never = valid.baseline <= 2 * VALID_FRACTION * size  # no signal from the start: not a collapse
     step = _step(valid, i)
     ev = {"batch_size": _r(size), "baseline": _r(valid.baseline), "valid": _r(valid.values[i])}
     ev.update(min=_r(float(np.min(valid.values))), final=_r(valid.values[-1]))
@@ -385,8 +386,10 @@ def valid_collapse(ctx: Context) -> Finding | None:
         + (f" (solve_none {ev['solve_none']:.3g})" if "solve_none" in ev else "")
         + ": almost no group has mixed outcomes, GRPO has no signal"
         + ("" if still else "; it recovered later")
+        + ("; it was this low from the start (data too hard for the model?)" if never else "")
     )
-    return Finding("valid_collapse", step, "critical" if still else "warning", msg, ev)
+    severity = "critical" if still and not never else "warning"
+    return Finding("valid_collapse", step, severity, msg, ev)
 
 
 def _spikes(s: Series) -> list[tuple[int, float, float]]:

@@ -137,12 +137,57 @@ def read_jsonl(path: Path, notes: list[str]) -> list[dict]:
     return rows
 
 
+def _csv_key(key: str) -> str | None:
+    """W&B's panel CSV export names columns `Step`, `<run> - <metric>`, `<run> - <metric>__MIN`."""
+    key = (key or "").strip()
+    if key.endswith(("__MIN", "__MAX")):
+        return None
+    if key.lower() in ("step", "_step"):
+        return "step"
+    return key.rsplit(" - ", 1)[-1] if " - " in key else key
+
+
 def read_csv(path: Path) -> list[dict]:
     try:
         with path.open(newline="", encoding="utf-8", errors="replace") as f:
-            return [dict(r) for r in csv.DictReader(f)]
+            rows = list(csv.DictReader(f))
     except (OSError, csv.Error) as e:
         raise DiagnoseInputError(f"cannot read CSV {path}: {e}") from None
+    out = []
+    for row in rows:
+        clean = {}
+        for key, value in row.items():
+            name = _csv_key(key)
+            if name is not None:
+                clean[name] = value
+        out.append(clean)
+    return out
+
+
+def read_json_or_parquet(path: Path) -> list[dict]:
+    """A JSON array of rows (`history.to_json(orient="records")`) or a Parquet table."""
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise DiagnoseInputError(
+                f"reading {path} needs pyarrow: pip install pyarrow (or export JSONL/CSV)"
+            ) from None
+        try:
+            return [dict(r) for r in pq.read_table(path).to_pylist()]
+        except Exception as e:
+            raise DiagnoseInputError(f"cannot read Parquet {path}: {str(e)[:120]}") from None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except json.JSONDecodeError as e:
+        raise DiagnoseInputError(
+            f"{path} is not valid JSON ({e.msg} at line {e.lineno}); for one row per line name it .jsonl"
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("history"), list):
+        data = data["history"]
+    if not isinstance(data, list):
+        raise DiagnoseInputError(f"{path}: expected a JSON array of metric rows")
+    return [r for r in data if isinstance(r, dict)]
 
 
 def read_config(run_dir: Path, notes: list[str]) -> dict:
@@ -269,8 +314,15 @@ def read_rollouts(run_dir: Path, notes: list[str]) -> dict[int, list[dict]]:
 
 
 def _history_file_run(path: Path, notes: list[str]) -> list[dict]:
-    if path.suffix.lower() == ".csv":
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
         return read_csv(path)
+    if suffix == ".parquet":
+        return read_json_or_parquet(path)
+    if suffix == ".json":
+        head = path.read_text(encoding="utf-8", errors="replace")[:4096].lstrip()
+        if head.startswith("[") or (head.startswith("{") and '"history"' in head):
+            return read_json_or_parquet(path)
     return read_jsonl(path, notes)
 
 
