@@ -46,11 +46,15 @@ def plot_report(report: Report, path: str | Path) -> list[str]:
     titles = []
     for ax, (title, metrics, kinds) in zip(axes.flat, PANELS):
         drawn = False
+        low, high = float("inf"), 0.0
         for metric in metrics:
             s = series(report.run.history, metric)
             if len(s):
                 ax.plot(s.steps, s.values, lw=1.2, label=metric)
                 drawn = True
+                low, high = min(low, float(s.values.min())), max(high, float(s.values.max()))
+        if title == "Response length" and drawn and low > 0 and high / low > 50:
+            ax.set_yscale("log")  # a collapse from thousands of tokens to a handful
         if not drawn:
             ax.text(0.5, 0.5, "not logged", ha="center", va="center", transform=ax.transAxes)
         for f in report.findings:
