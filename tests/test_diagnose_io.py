@@ -199,6 +199,9 @@ def test_empty_files_and_run_dirs_without_metrics(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(DiagnoseInputError, match="no metric rows"):
         load_run(str(tmp_path / "empty.jsonl"))
+    write_jsonl(tmp_path / "other.jsonl", [{"step": 1, "foo": 1.0}, {"step": 2, "foo": 2.0}])
+    with pytest.raises(DiagnoseInputError, match="no known training metrics"):
+        load_run(str(tmp_path / "other.jsonl"))
     (tmp_path / "runs" / "r").mkdir(parents=True)
     with pytest.raises(DiagnoseInputError, match=r"has no metrics\.jsonl"):
         load_run("r", tmp_path / "runs")

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archer.diagnose.aliases import canonicalize
+from archer.diagnose.aliases import ALIASES, canonicalize
 from archer.guard import row_step
 
 FLAGS = ("repetition", "gibberish", "language_drift", "shortcut")
@@ -391,8 +391,24 @@ def read_wandb(run_path: str) -> RunData:
     )
 
 
+def _check_known_metrics(run: RunData) -> RunData:
+    """A history none of whose columns is a known metric is the wrong file, not a healthy run."""
+    keys = {k for row in run.history for k in row if k != "step"}
+    if not keys & set(ALIASES):
+        found = ", ".join(sorted(keys)[:6]) or "none"
+        raise DiagnoseInputError(
+            f"{run.source} has no known training metrics (columns: {found}); expected verl/Archer "
+            "names such as actor/entropy, critic/score/mean, batch/valid (see docs/diagnose.md)"
+        )
+    return run
+
+
 def load_run(spec: str, runs_root: Path | None = None) -> RunData:
     """Resolve `spec` (file, directory, run id under the runs root, W&B path) and read it."""
+    return _check_known_metrics(_load_run(spec, runs_root))
+
+
+def _load_run(spec: str, runs_root: Path | None) -> RunData:
     root = runs_root if runs_root is not None else default_runs_root()
     path = Path(spec).expanduser()
     if path.is_file():
