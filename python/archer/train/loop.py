@@ -8,6 +8,7 @@ go through `reduce_metrics`; only the main rank writes files.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
@@ -31,10 +32,11 @@ from archer.data import PromptSampler, load_examples, prepare
 from archer.rollout.base import SamplingParams
 from archer.tracking import Tracker, read_metrics, truncate_metrics
 from archer.train import checkpoint as ckpt
-from archer.train import factory
+from archer.train import dcp, factory  # [scale-out] dcp
 from archer.train.actor import UpdateSettings, build_batch, compute_logprobs, update_policy
 from archer.train.context import DistContext, MetricAcc, reduce_metrics, shard_groups
 from archer.train.context import single_process as _single_process
+from archer.train.dist import broadcast_object, equalize_update_rows  # [scale-out]
 from archer.train.reward import score_rollouts, zero_variance_keep
 
 # Test hook: kill -9 this process at a named point ("after_step:N", "checkpoint:N:model").
@@ -86,14 +88,22 @@ def _peak_memory_gb(ctx: DistContext) -> dict[str, float]:
     return out
 
 
-def _add_scorer_metrics(acc: MetricAcc, metrics: dict[str, float], n: int) -> None:
+def _add_scorer_metrics(
+    acc: MetricAcc, metrics: dict[str, float], n: int, n_pos: int | None = None
+) -> None:
     for name, value in metrics.items():
-        if name.startswith("batch/"):
+        if name == "batch/accuracy":  # [scale-out] a rate, not a count
+            acc.mean(name, value, n)
+        elif name.startswith("batch/"):
             acc.sum(name, value)  # group counts add up across ranks
         elif name.endswith("/max"):
             acc.max(name, value)
         elif name.endswith("/min"):
             acc.min(name, value)
+        elif n_pos is not None and ("/pos_" in name or "/pos/" in name):
+            acc.mean(name, value, n_pos)  # [scale-out] a mean over the correct responses
+        elif n_pos is not None and ("/neg_" in name or "/neg/" in name):
+            acc.mean(name, value, n - n_pos)  # [scale-out] ... over the incorrect ones
         else:
             acc.mean(name, value, n)
 
@@ -114,8 +124,11 @@ def run_training(
     ctx = ctx or _single_process(cfg.trainer.device)
     say = on_event or (lambda _m: None)
     model_path = factory.resolve_model_path(cfg)  # fails fast, before any heavy work
+    if ctx.device.type == "cpu" and cfg.trainer.cpu_threads:
+        torch.set_num_threads(cfg.trainer.cpu_threads)
 
     run_dir = resume_dir or Path(cfg.trainer.output_dir) / (cfg.trainer.run_id or new_run_id(cfg))
+    run_dir = broadcast_object(run_dir, ctx)  # [scale-out] rank 0's timestamped name everywhere
     if ctx.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         cfg.dump(run_dir / "config.json")
@@ -136,12 +149,20 @@ def run_training(
         if ctx.is_main:
             ckpt.clean_temporaries(run_dir)
         latest = ckpt.latest_checkpoint(run_dir)
-    policy_path = latest / "model" if latest is not None else model_path
+    # [scale-out] checkpoints of multi-rank runs are DCP shards (no model/ directory): build from
+    # the base model, then load the shards, resharded to this run's ranks
+    sharded_ckpt = latest is not None and dcp.is_dcp_checkpoint(latest)
+    if latest is not None and ctx.distributed and not sharded_ckpt:
+        raise ckpt_error(latest, ctx)
+    policy_path = latest / "model" if latest is not None and not sharded_ckpt else model_path
     policy = factory.build_policy(policy_path, cfg, ctx)
     reference = factory.build_reference(model_path, cfg, ctx)
     optimizer = factory.build_optimizer(policy, cfg)
     if latest is not None:
-        state = ckpt.load_checkpoint(latest, model=policy, optimizer=optimizer)
+        if sharded_ckpt:
+            state = dcp.load_step_checkpoint(latest, model=policy, optimizer=optimizer)
+        else:
+            state = ckpt.load_checkpoint(latest, model=policy, optimizer=optimizer)
         sampler.load_state_dict(state["data"])
         start_step = int(state["step"])
         say(f"resumed from {latest} (step {start_step})")
@@ -162,7 +183,9 @@ def run_training(
     criteria = criteria_for(cfg.guard.criteria or cfg.preset) if cfg.guard.enabled else ()
     # Seed (or restore the checkpoint's RNG) last: building models, tokenizers and trackers may
     # draw random numbers, and a resumed run must continue the exact random stream.
-    if latest is not None:
+    if latest is not None and sharded_ckpt:
+        dcp.restore_step_rng(latest, ctx, cfg.trainer.seed)
+    elif latest is not None:
         ckpt.restore_rng(latest)
     else:
         _seed_everything(cfg.trainer.seed + ctx.rank)
@@ -198,6 +221,18 @@ def run_training(
     )
 
     def save(step: int) -> None:
+        if ctx.distributed:  # [scale-out] collective: every rank writes its own shards
+            dcp.save_step_checkpoint(
+                run_dir,
+                step,
+                model=policy,
+                optimizer=optimizer,
+                tokenizer=tokenizer,
+                state={"data": sampler.state_dict(), "preset": cfg.preset},
+                keep=t.keep_checkpoints,
+                ctx=ctx,
+            )
+            return
         if not ctx.is_main:
             return
         ckpt.save_checkpoint(
@@ -228,6 +263,9 @@ def run_training(
                 prompt_ids = [prompts.prompt_ids[batch_idx[i]] for i in local]
                 with timer("gen"):
                     engine.wake()
+                    if cfg.rollout.seeded:  # [scale-out] seeds by global prompt index
+                        seed = (cfg.trainer.seed * 1_000_003 + step * 100_003 + local[0]) % 2**31
+                        sampling = dataclasses.replace(sampling, seed=seed)
                     rollouts = engine.generate(prompt_ids, sampling)
                     engine.sleep()
                 with timer("reward"):
@@ -251,13 +289,16 @@ def run_training(
                         else np.ones(len(rollouts), dtype=bool)
                     )
                 _record_batch_metrics(acc, rollouts, scores, keep, n)
-                kept = [i for i in range(len(rollouts)) if keep[i]]
+                # [scale-out] equal update work on every rank; padding rows are loss-masked
+                kept, padding = equalize_update_rows(keep, ctx)
                 if kept:
                     batch = build_batch(
                         [rollouts[i].prompt_ids for i in kept],
                         [rollouts[i].response_ids for i in kept],
                         pad_id,
                     )
+                    if padding:
+                        batch.response_mask[[kept.index(i) for i in padding]] = 0.0
                     adv = torch.as_tensor(scores.advantages[kept], dtype=torch.float32)
                     with timer("old_log_prob"):
                         old_logp = compute_logprobs(
@@ -282,11 +323,14 @@ def run_training(
                             policy, optimizer, batch, old_logp, ref_logp, adv, settings,
                             ctx.device, acc,
                         )  # fmt: skip
-                    engine.sync_weights(policy)
+                    with timer("sync_weights"):
+                        engine.sync_weights(policy)
                 else:
                     acc.sum("actor/skipped_no_signal", 1)
             acc.mean("actor/lr", lr)
-            for name in ("step", "gen", "reward", "old_log_prob", "ref", "update_actor"):
+            for name in (
+                "step", "gen", "reward", "old_log_prob", "ref", "update_actor", "sync_weights"
+            ):  # fmt: skip
                 acc.max(f"timing_s/{name}", timer.times.get(name, 0.0))
             for name, value in _peak_memory_gb(ctx).items():
                 acc.max(name, value)
@@ -328,11 +372,22 @@ def run_training(
     return result
 
 
+def ckpt_error(latest: Path, ctx: DistContext) -> Exception:
+    """[scale-out] A single-process checkpoint holds full tensors, not DCP shards."""
+    from archer.config import ConfigError
+
+    return ConfigError(
+        f"{latest} was written by a single-process run; resuming it on {ctx.world_size} ranks "
+        "is not supported. Resume it with one process (archer train --resume ... --nproc 1), "
+        "or start the multi-rank run from its model directory (--model <checkpoint>/model)."
+    )
+
+
 def _record_batch_metrics(acc: MetricAcc, rollouts, scores, keep: np.ndarray, n: int) -> None:
     lengths = np.array([len(r.response_ids) for r in rollouts], dtype=np.float64)
     clipped = np.array([r.finish_reason == "length" for r in rollouts], dtype=np.float64)
     count = len(rollouts)
-    _add_scorer_metrics(acc, scores.metrics, count)
+    _add_scorer_metrics(acc, scores.metrics, count, n_pos=int(np.sum(scores.correct)))
     acc.mean("critic/rewards/mean", float(scores.rewards.mean()), count)
     acc.max("critic/rewards/max", float(scores.rewards.max()))
     acc.min("critic/rewards/min", float(scores.rewards.min()))
@@ -344,8 +399,10 @@ def _record_batch_metrics(acc: MetricAcc, rollouts, scores, keep: np.ndarray, n:
     acc.min("response_length/min", float(lengths.min()))
     acc.mean("response_length/clip_ratio", float(clipped.mean()), count)
     pos = scores.correct
-    if pos.any() and "response_length/pos/mean" not in scores.metrics:
-        acc.mean("response_length/pos/mean", float(lengths[pos].mean()), int(pos.sum()))
+    if "response_length/pos/mean" not in scores.metrics:
+        # weight 0 (no correct response) reduces to NaN, logged as null: "no value this step"
+        mean_pos = float(lengths[pos].mean()) if pos.any() else 0.0
+        acc.mean("response_length/pos/mean", mean_pos, int(pos.sum()))
     acc.mean("prompt_length/mean", float(np.mean([len(r.prompt_ids) for r in rollouts])), count)
     acc.sum("batch/kept_responses", int(keep.sum()))
     acc.sum("batch/rejected_groups", int((~keep).sum()) // n)

@@ -1,0 +1,187 @@
+"""Pieces of the trainer on a real tiny model: HF rollout engine, log-probs, the update's
+non-finite guard, group rejection, metric reduction, checkpoint round trip."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from archer.rollout.base import SamplingParams  # noqa: E402
+from archer.rollout.hf import HFRolloutEngine  # noqa: E402
+from archer.tiny import build_tiny_model  # noqa: E402
+from archer.train import checkpoint as ckpt  # noqa: E402
+from archer.train.actor import (  # noqa: E402
+    UpdateSettings,
+    build_batch,
+    compute_logprobs,
+    update_policy,
+)
+from archer.train.context import (  # noqa: E402
+    DistContext,
+    MetricAcc,
+    reduce_metrics,
+    shard_groups,
+)
+from archer.train.reward import zero_variance_keep  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = build_tiny_model(tmp_path_factory.mktemp("m") / "bpe", seed=0)
+    return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+
+
+def _settings(**kw):
+    base = dict(
+        ppo_epochs=2,
+        mini_batch_size=4,
+        micro_batch_size=2,
+        temperature=1.0,
+        clip_ratio_low=0.2,
+        clip_ratio_high=0.28,
+        clip_ratio_c=3.0,
+        loss_agg_mode="token-mean",
+        entropy_coeff=0.01,
+        use_kl_loss=False,
+        kl_loss_coef=0.0,
+        kl_loss_type="low_var_kl",
+        grad_clip=1.0,
+    )
+    base.update(kw)
+    return UpdateSettings(**base)
+
+
+def test_hf_engine_groups_samples_and_logprobs_match_trainer(tiny):
+    model, tok = tiny
+    torch.manual_seed(0)
+    engine = HFRolloutEngine(model, tok)
+    prompts = [tok("What is 2+2?")["input_ids"], tok("Compute 3 times 4, please.")["input_ids"]]
+    params = SamplingParams(n=3, temperature=0.7, top_p=1.0, max_tokens=8)
+    outs = engine.generate(prompts, params)
+    assert [o.prompt_index for o in outs] == [0, 0, 0, 1, 1, 1]
+    for o in outs:
+        assert 1 <= len(o.response_ids) <= 8 and len(o.logprobs) == len(o.response_ids)
+        assert o.finish_reason in ("stop", "length")
+        assert (o.finish_reason == "stop") == (o.response_ids[-1] in engine.eos_token_ids)
+        assert o.text == tok.decode(o.response_ids, skip_special_tokens=True)
+    batch = build_batch(
+        [o.prompt_ids for o in outs], [o.response_ids for o in outs], tok.pad_token_id
+    )
+    recomputed = compute_logprobs(
+        model, batch, temperature=0.7, micro_batch_size=4, device=torch.device("cpu")
+    )
+    for i, o in enumerate(outs):
+        got = recomputed[i, : len(o.logprobs)].numpy()
+        np.testing.assert_allclose(got, np.array(o.logprobs), atol=2e-4)
+
+
+def _batch(tok):
+    prompts = [tok("a b")["input_ids"], tok("c")["input_ids"]] * 2
+    responses = [[5, 6, 7], [8], [9, 10], [11, 12, 13]]
+    return build_batch(prompts, responses, tok.pad_token_id)
+
+
+def test_update_moves_weights_and_reports_metrics(tiny):
+    model, tok = tiny
+    model = type(model)(model.config)
+    batch = _batch(tok)
+    old = compute_logprobs(model, batch, temperature=1.0, micro_batch_size=4, device="cpu")
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    acc = MetricAcc()
+    adv = torch.tensor([1.0, -1.0, 0.5, -0.5])
+    update_policy(model, opt, batch, old, None, adv, _settings(), "cpu", acc)
+    m = reduce_metrics(acc, DistContext())
+    assert m["actor/nonfinite_skips"] == 0
+    assert m["actor/grad_norm"] > 0 and math.isfinite(m["actor/pg_loss"])
+    assert 0 <= m["actor/pg_clipfrac"] <= 1
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_nonfinite_loss_skips_the_update_and_keeps_weights(tiny):
+    model, tok = tiny
+    model = type(model)(model.config)
+    batch = _batch(tok)
+    old = compute_logprobs(model, batch, temperature=1.0, micro_batch_size=4, device="cpu")
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    acc = MetricAcc()
+    adv = torch.tensor([1.0, float("nan"), 0.5, -0.5])
+    update_policy(model, opt, batch, old, None, adv, _settings(), "cpu", acc)
+    m = reduce_metrics(acc, DistContext())
+    assert m["actor/nonfinite_skips"] == 2  # one mini-batch of 4, two epochs: both skipped
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert not opt.state  # the optimizer never stepped
+
+
+def test_kl_loss_and_token_entropy_split(tiny):
+    model, tok = tiny
+    model = type(model)(model.config)
+    batch = _batch(tok)
+    old = compute_logprobs(model, batch, temperature=1.0, micro_batch_size=4, device="cpu")
+    ref = old + 0.1
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    acc = MetricAcc()
+    s = _settings(use_kl_loss=True, kl_loss_coef=0.05, token_entropy_split=True, ppo_epochs=1)
+    update_policy(model, opt, batch, old, ref, torch.ones(4), s, "cpu", acc)
+    m = reduce_metrics(acc, DistContext())
+    # low_var_kl of a constant 0.1 log-ratio: e^0.1 - 0.1 - 1
+    assert m["actor/kl_loss"] == pytest.approx(math.exp(0.1) - 1.1, rel=1e-4)
+
+
+def test_zero_variance_groups_are_rejected_on_raw_scores():
+    raw = np.array([1, 1, 0, 1, 0, 0, 1, 1], dtype=float)
+    keep = zero_variance_keep(raw, [0, 0, 1, 1, 2, 2, 3, 3])
+    assert keep.tolist() == [False, False, True, True, False, False, False, False]
+
+
+def test_metric_reduction_and_group_sharding_for_one_rank():
+    acc = MetricAcc()
+    acc.mean("a", 1.0, 1)
+    acc.mean("a", 4.0, 3)
+    acc.sum("c", 2)
+    acc.sum("c", 3)
+    acc.max("m", 1.0)
+    acc.max("m", 5.0)
+    acc.min("n", 2.0)
+    acc.mean("empty", 0.0, 0)
+    out = reduce_metrics(acc, DistContext())
+    assert out["a"] == pytest.approx(13 / 4) and out["c"] == 5 and out["m"] == 5 and out["n"] == 2
+    assert math.isnan(out["empty"])
+    assert shard_groups([3, 4, 5, 6], DistContext()) == [3, 4, 5, 6]
+    assert shard_groups([3, 4, 5, 6], DistContext(rank=1, world_size=2)) == [5, 6]
+    with pytest.raises(ValueError, match="evenly"):
+        shard_groups([1, 2, 3], DistContext(rank=0, world_size=2))
+
+
+def test_checkpoint_round_trip_restores_optimizer_and_rng(tiny, tmp_path):
+    model, tok = tiny
+    model = type(model)(model.config)
+    batch = _batch(tok)
+    old = compute_logprobs(model, batch, temperature=1.0, micro_batch_size=4, device="cpu")
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    update_policy(model, opt, batch, old, None, torch.ones(4), _settings(), "cpu", MetricAcc())
+    torch.manual_seed(123)
+    path = ckpt.save_checkpoint(
+        tmp_path, 7, model=model, tokenizer=tok, optimizer=opt, state={"data": {"x": 1}}
+    )
+    expected_draw = torch.rand(3)
+    opt2 = torch.optim.AdamW(model.parameters(), lr=5.0)
+    state = ckpt.load_checkpoint(path, model=model, optimizer=opt2)
+    ckpt.restore_rng(path)
+    assert state["step"] == 7 and state["data"] == {"x": 1}
+    assert opt2.param_groups[0]["lr"] == 1e-3
+    name, p = next(iter(model.named_parameters()))
+    assert torch.equal(opt2.state[p]["exp_avg"], opt.state[p]["exp_avg"]), name
+    assert torch.equal(torch.rand(3), expected_draw)
+    assert ckpt.latest_checkpoint(tmp_path) == path
+    # nothing in a checkpoint is a pickle
+    assert {f.suffix for f in path.rglob("*") if f.is_file()} <= {".json", ".safetensors", ".jinja"}
