@@ -9,7 +9,6 @@ compare: tensors as safetensors, numbers as JSON. Not collected by pytest (no te
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -156,30 +155,7 @@ def dcp_resume(out: Path, model_dir: str) -> None:
     shutdown_distributed()
 
 
-def two_node(out: Path, model_dir: str) -> None:
-    """Under a 2-node launch: record where each rank sits, then run the FSDP step."""
-    ctx = init_distributed("cpu")
-    seen = torch.tensor([float(ctx.rank)])
-    torch.distributed.all_reduce(seen)
-    info = {
-        "rank": ctx.rank,
-        "world_size": ctx.world_size,
-        "local_rank": ctx.local_rank,
-        "node_rank": int(os.environ.get("GROUP_RANK", "-1")),
-        "rank_sum": float(seen),
-    }
-    (out / f"node_rank{ctx.rank}.json").write_text(json.dumps(info))
-    model = _model(model_dir)
-    shard_model(model, ctx)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.1)
-    result = _train_steps(model, optimizer, ctx)
-    _save_full(model, out / "model.safetensors", ctx)
-    if ctx.is_main:
-        (out / "result.json").write_text(json.dumps(result))
-    shutdown_distributed()
-
-
-SCENARIOS = {f.__name__: f for f in (fsdp_step, dcp_save, dcp_resume, two_node)}
+SCENARIOS = {f.__name__: f for f in (fsdp_step, dcp_save, dcp_resume)}
 
 if __name__ == "__main__":
     name, out_dir, model_dir = sys.argv[1], Path(sys.argv[2]), sys.argv[3]

@@ -1,7 +1,8 @@
-"""FSDP2, DCP, metric reduction and the multi-node launcher with real gloo ranks on CPU.
+"""FSDP2, DCP and metric reduction with real gloo ranks on CPU (the building blocks; the trainer
+itself on several ranks and the simulated two-node run are in test_dist_train.py).
 
 Every scenario (tests/dist_scenarios.py) runs as separate processes under torchrun on a free
-loopback port, or under archer's own launcher for the simulated two-node run.
+loopback port, or as one plain process for the reference.
 
 Tolerances (fp32 on CPU): losses and gradient norms of 2 ranks vs 1 process <= 1e-6 (relative);
 weights after two AdamW steps at lr 1e-2 <= 1e-4 absolute (measured ~5e-6: Adam divides by
@@ -11,14 +12,12 @@ sqrt(v), which magnifies the last-bit differences of a different reduction order
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from safetensors.torch import load_file
 
 from archer.tiny import build_tiny_model
-from dist_helpers import REPO, SCENARIOS, clean_env, free_port, scenario
+from dist_helpers import scenario
 
 pytestmark = [pytest.mark.dist, pytest.mark.timeout(600)]
 
@@ -90,51 +89,3 @@ def test_dcp_checkpoint_from_two_ranks_resumes_on_one(model_dir, tmp_path):
     assert diff <= WEIGHT_TOL
     assert resumed["losses"] == pytest.approx(continued["losses"], rel=LOSS_RTOL)
     assert resumed["extra"] == {"step": 1, "world_size": 2}
-
-
-def test_simulated_two_nodes_on_loopback(single, model_dir, tmp_path):
-    """Two launchers (one per 'node', one rank each) meet at a static rendezvous on 127.0.0.1,
-    as `archer train --nnodes 2 --node-rank i --rdzv-endpoint HOST:PORT` would on two machines."""
-    endpoint = f"127.0.0.1:{free_port()}"
-    driver = (
-        "import sys; from archer.train.launch import LaunchPlan, launch; "
-        "sys.exit(launch(LaunchPlan(nproc=1, nnodes=2, node_rank=int(sys.argv[1]), "
-        "rdzv_endpoint=sys.argv[2]), sys.argv[3:]))"
-    )
-    args = [str(SCENARIOS), "two_node", str(tmp_path), str(model_dir)]
-    nodes = [
-        subprocess.Popen(
-            [sys.executable, "-c", driver, str(node), endpoint, *args],
-            cwd=REPO,
-            env=clean_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        for node in (0, 1)
-    ]
-    outputs = []
-    try:
-        for proc in nodes:
-            outputs.append(proc.communicate(timeout=300)[0])
-    finally:
-        for proc in nodes:
-            if proc.poll() is None:
-                proc.kill()
-    for proc, out in zip(nodes, outputs):
-        assert proc.returncode == 0, out[-4000:]
-    infos = sorted(
-        (json.loads((tmp_path / f"node_rank{r}.json").read_text()) for r in (0, 1)),
-        key=lambda i: i["rank"],
-    )
-    assert [i["world_size"] for i in infos] == [2, 2]
-    assert [i["local_rank"] for i in infos] == [0, 0]  # one rank per node
-    assert sorted(i["node_rank"] for i in infos) == [0, 1]
-    assert all(i["rank_sum"] == 1.0 for i in infos)  # an all-reduce crossed the two "nodes"
-    two = json.loads((tmp_path / "result.json").read_text())
-    one = json.loads((single / "result.json").read_text())
-    assert two["losses"] == pytest.approx(one["losses"], rel=LOSS_RTOL)
-    assert (
-        max_weight_diff(single / "model.safetensors", tmp_path / "model.safetensors") <= WEIGHT_TOL
-    )

@@ -67,6 +67,9 @@ class HFRolloutEngine:
                 num_return_sequences=params.n,
                 return_dict_in_generate=True,
                 output_logits=True,
+                # [scale-out] under FSDP every rank must run the same number of forward passes
+                # (each all-gathers weights): finished ranks keep stepping until all are done
+                synced_gpus=_distributed(),
             )
         finally:
             self.model.train(was_training)
@@ -88,11 +91,20 @@ class HFRolloutEngine:
         if not prompt_ids:
             return []
         prompts_per_chunk = max(1, self.max_sequences_per_batch // params.n)
+        if params.seed is not None:
+            # [scale-out] one seed per prompt (seed + index): the same samples however prompts
+            # are split over ranks or chunks, at the cost of one generate() call per prompt
+            prompts_per_chunk = 1
         rollouts: list[Rollout] = []
         eos = set(self.eos_token_ids)
         for start in range(0, len(prompt_ids), prompts_per_chunk):
             chunk = prompt_ids[start : start + prompts_per_chunk]
-            outs = self._generate_chunk(chunk, params)
+            if params.seed is not None:
+                with torch.random.fork_rng(devices=_rng_devices(self._device())):
+                    torch.manual_seed(params.seed + start)
+                    outs = self._generate_chunk(chunk, params)
+            else:
+                outs = self._generate_chunk(chunk, params)
             # generate() returns the n samples of each prompt contiguously
             for j, (ids, logprobs) in enumerate(outs):
                 index = start + j // params.n
@@ -118,3 +130,11 @@ class HFRolloutEngine:
 
     def wake(self) -> None:
         pass
+
+
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _rng_devices(device: torch.device) -> list:
+    return [device] if device.type == "cuda" else []

@@ -19,6 +19,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -109,7 +110,8 @@ class VLLMEngine:
             kwargs["gpu_memory_utilization"] = self.options.gpu_memory_utilization
             kwargs["enable_sleep_mode"] = True  # raises on CPU, hence GPU only
         started = time.perf_counter()
-        self.llm = vllm.LLM(**kwargs)
+        with _only_gpu_visible(device if on_gpu else None):
+            self.llm = vllm.LLM(**kwargs)
         self.startup_s = time.perf_counter() - started
         self._sampling_cls = vllm.SamplingParams
         self._asleep = False
@@ -217,6 +219,26 @@ class VLLMEngine:
             if callable(shutdown):
                 shutdown()
             self.llm = None
+
+
+@contextmanager
+def _only_gpu_visible(device: str | None):
+    """While vLLM spawns its engine process, show it only this rank's GPU: a TP=1 engine always
+    runs on its first visible device, so without this every rank's engine would land on GPU 0."""
+    index = torch.device(device).index if device else None
+    if index is None:
+        yield
+        return
+    previous = os.environ.get("CUDA_VISIBLE_DEVICES")
+    visible = [d.strip() for d in previous.split(",")] if previous else None
+    os.environ["CUDA_VISIBLE_DEVICES"] = visible[index] if visible else str(index)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        else:
+            os.environ["CUDA_VISIBLE_DEVICES"] = previous
 
 
 def module_group(name: str) -> str:

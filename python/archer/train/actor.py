@@ -15,6 +15,7 @@ import torch
 
 from archer import algo
 from archer.train.context import MetricAcc
+from archer.train.fsdp import clip_grad_norm_
 
 
 @dataclass
@@ -214,7 +215,8 @@ def update_policy(
             if all_reduce_grads is not None and not bad:
                 all_reduce_grads(params)
             if not bad:
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, s.grad_clip)
+                # [scale-out] DTensor-aware: the global norm over every rank's shards
+                grad_norm = clip_grad_norm_(params, s.grad_clip)
                 bad = not _finite(grad_norm)
                 if not bad:
                     acc.mean("actor/grad_norm", float(grad_norm))

@@ -136,8 +136,20 @@ def train(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="plain log lines, no live display"),
     overrides: list[str] | None = typer.Option(None, "--set", help="override: a.b=value"),
+    nproc: int | None = typer.Option(
+        None, "--nproc", help="ranks on this node (default: one per GPU; 1 on CPU)"
+    ),
+    nnodes: int = typer.Option(1, "--nnodes", help="nodes in the run (same command on each)"),
+    node_rank: int | None = typer.Option(
+        None, "--node-rank", help="this node's index, 0 = the rendezvous host"
+    ),
+    rdzv_endpoint: str | None = typer.Option(
+        None, "--rdzv-endpoint", help="HOST:PORT of node 0 (multi-node)"
+    ),
 ) -> None:
-    """Train with GRPO: rollout, native scoring, PPO update, metrics, guardrails, checkpoints."""
+    """Train with GRPO: rollout, native scoring, PPO update, metrics, guardrails, checkpoints.
+
+    On a GPU machine it starts one rank per GPU itself; under torchrun or srun it runs its rank."""
     try:
         if resume is not None:
             if not (resume / "config.json").is_file():
@@ -165,16 +177,48 @@ def train(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
-    from archer.data import DataError
-    from archer.train.loop import run_training
+    # [scale-out] start one rank per device unless a launcher (torchrun, srun) already did
+    from archer.train.launch import LaunchError, launch, plan_launch
 
-    display = _Display(cfg, 0)
     try:
-        result = run_training(cfg, resume_dir=resume, on_step=display.step, on_event=display.event)
-    except (ConfigError, DataError) as exc:
-        display.close()
+        plan = plan_launch(nproc, nnodes, node_rank, rdzv_endpoint)
+        if plan is not None and cfg.trainer.train_batch_size % plan.world_size:
+            raise LaunchError(
+                f"trainer.train_batch_size={cfg.trainer.train_batch_size} prompts cannot be dealt "
+                f"evenly to {plan.world_size} ranks: pick a multiple of {plan.world_size} or "
+                "another --nproc"
+            )
+    except LaunchError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if plan is not None:
+        import sys
+
+        raise typer.Exit(launch(plan, ["-m", "archer.cli", *sys.argv[1:]]))
+
+    from archer.data import DataError
+    from archer.train.dist import init_distributed, shutdown_distributed
+    from archer.train.loop import run_training
+
+    ctx = init_distributed(cfg.trainer.device)
+    display = _Display(cfg, 0) if ctx.is_main else None  # only rank 0 talks
+    try:
+        result = run_training(
+            cfg,
+            ctx=ctx,
+            resume_dir=resume,
+            on_step=display.step if display else None,
+            on_event=display.event if display else None,
+        )
+    except (ConfigError, DataError) as exc:
+        if display:
+            display.close()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        shutdown_distributed()
+    if display is None:
+        return
     display.close()
     typer.echo(
         f"run {result.run_dir}: {result.stopped} at step {result.last_step}; "

@@ -6,9 +6,13 @@ without FSDP, e.g. for export or evaluation). No pickles of arbitrary objects ar
 stores tensors plus its own metadata, and the small extra state (step, data order) goes through
 JSON written by rank 0.
 
-Layout of one checkpoint directory:
-    <dir>/dcp/      DCP shards (.distcp files) and .metadata
-    <dir>/state.json  step and other JSON-serialisable trainer state
+Two layers:
+- `save_dcp` / `load_dcp`: one directory with `dcp/` (shards + .metadata) and `state.json`;
+- `save_step_checkpoint` / `load_step_checkpoint` / `restore_step_rng`: the trainer's
+  `<run>/checkpoints/step_NNNNNN/` for runs with more than one rank. Same directory names and the
+  same `trainer_state.json` marker (written last) as the single-process checkpoints of
+  archer.train.checkpoint, so listing, pruning and `--resume` treat both alike; instead of `model/`
+  and `optimizer.safetensors` it holds `dcp/`, plus one `rng_rank<R>.*` pair per rank.
 Directories are written under a temporary name and renamed once every rank has finished, so a
 crash mid-save never leaves a directory that looks complete.
 """
@@ -109,6 +113,85 @@ def load_dcp(
 
 def is_dcp_checkpoint(path: Path) -> bool:
     return (Path(path) / _DCP / ".metadata").is_file()
+
+
+# --- the trainer's step checkpoints on several ranks ------------------------------------------
+
+
+def save_step_checkpoint(
+    run_dir: Path,
+    step: int,
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    tokenizer,
+    state: dict[str, Any],
+    keep: int,
+    ctx: DistContext,
+) -> Path:
+    """Collective: every rank writes its shards and RNG state; rank 0 the tokenizer and the
+    trainer state, then renames the directory into place and prunes old checkpoints."""
+    import torch.distributed.checkpoint as dcp
+    from safetensors.torch import save_file
+
+    from archer.train import checkpoint as ckpt
+
+    final = ckpt.step_dir(run_dir, step)
+    # a name archer.train.checkpoint.clean_temporaries removes after a crash
+    tmp = final.parent / f".{final.name}.tmp-dcp"
+    if ctx.is_main:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+    ctx.barrier()
+    dcp.save(_state(model, optimizer), checkpoint_id=str(tmp / _DCP))
+    rng_tensors, rng_meta = ckpt._rng_state()
+    save_file(rng_tensors, str(tmp / f"rng_rank{ctx.rank}.safetensors"))
+    (tmp / f"rng_rank{ctx.rank}.json").write_text(json.dumps(rng_meta))
+    ctx.barrier()
+    if ctx.is_main:
+        if tokenizer is not None:
+            tokenizer.save_pretrained(tmp / "tokenizer")
+        full = {**state, "step": step, "format": "dcp", "world_size": ctx.world_size}
+        (tmp / ckpt.STATE_FILE).write_text(json.dumps(full, indent=2) + "\n")
+        ckpt._fsync_tree(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        for old in ckpt.list_checkpoints(run_dir)[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+    ctx.barrier()
+    return final
+
+
+def load_step_checkpoint(
+    path: Path, *, model: nn.Module, optimizer: torch.optim.Optimizer
+) -> dict[str, Any]:
+    """Load model and optimizer from a step checkpoint written on any number of ranks; return the
+    trainer state (step, data order, ...)."""
+    from archer.train import checkpoint as ckpt
+
+    load_dcp(path, model, optimizer)
+    return json.loads((Path(path) / ckpt.STATE_FILE).read_text())
+
+
+def restore_step_rng(path: Path, ctx: DistContext, seed: int) -> None:
+    """This rank's generators as saved. Resumed on a different number of ranks there is no such
+    thing: every rank takes rank 0's Python/NumPy state and a torch seed offset by its rank."""
+    from safetensors.torch import load_file
+
+    from archer.train import checkpoint as ckpt
+
+    path = Path(path)
+    state = json.loads((path / ckpt.STATE_FILE).read_text())
+    same_world = state.get("world_size") == ctx.world_size
+    rank = ctx.rank if same_world else 0
+    tensors = load_file(str(path / f"rng_rank{rank}.safetensors"))
+    meta = json.loads((path / f"rng_rank{rank}.json").read_text())
+    ckpt._restore_rng(tensors, meta)
+    if not same_world and ctx.rank:
+        torch.manual_seed(seed + 1_000_003 * ctx.rank + int(state.get("step", 0)))
 
 
 def _fsync_dir(path: Path) -> None:

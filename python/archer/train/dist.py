@@ -101,6 +101,9 @@ def rank_device(choice: str, local_rank: int) -> torch.device:
     if device.type != "cuda":
         return device
     count = torch.cuda.device_count()
+    if count == 1:
+        # one visible GPU per task (srun --gpus-per-task=1, or CUDA_VISIBLE_DEVICES set per rank)
+        return torch.device("cuda", 0)
     if local_rank >= count:
         raise DistEnvError(
             f"local rank {local_rank} has no GPU (this node has {count}): start at most {count} "
@@ -161,3 +164,22 @@ def all_gather_objects(obj, ctx: DistContext) -> list:
     out: list = [None] * ctx.world_size
     torch.distributed.all_gather_object(out, obj)
     return out
+
+
+def equalize_update_rows(keep, ctx: DistContext) -> tuple[list[int], list[int]]:
+    """Rows of this rank's rollouts to feed the update, and which of them are padding.
+
+    Under FSDP every rank must run the same number of forward/backward passes (each one runs
+    collectives). When groups are rejected (zero variance) ranks keep different numbers of
+    responses; the ranks with fewer re-add some rejected ones with their loss mask zeroed
+    ("padding": no gradient, no effect on token-mean losses), up to the largest count over ranks.
+    """
+    kept = [i for i, k in enumerate(keep) if k]
+    if not ctx.distributed:
+        return kept, []
+    count = torch.tensor([len(kept)], dtype=torch.int64)
+    torch.distributed.all_reduce(count, op=torch.distributed.ReduceOp.MAX)
+    missing = int(count) - len(kept)
+    padding = [i for i, k in enumerate(keep) if not k][:missing]
+    rows = sorted(kept + padding)
+    return rows, padding

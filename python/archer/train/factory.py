@@ -53,7 +53,9 @@ def load_tokenizer(path: Path):
 
 def _dtype(cfg: Config, ctx: DistContext) -> torch.dtype:
     # bf16 only where it is fast and supported; CPU training stays fp32 (platform-facts.md).
-    if cfg.model.dtype == "bfloat16" and ctx.device.type == "cuda":
+    # [scale-out] Under FSDP2 the weights stay fp32 and bf16 is FSDP's compute dtype
+    # (archer.train.fsdp.mixed_precision_for): AdamW at lr 1e-6 needs fp32 master weights.
+    if cfg.model.dtype == "bfloat16" and ctx.device.type == "cuda" and not ctx.distributed:
         return torch.bfloat16
     return torch.float32
 
@@ -65,6 +67,10 @@ def build_policy(path: Path, cfg: Config, ctx: DistContext):
     if cfg.model.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     model.config.use_cache = False
+    if ctx.distributed:  # [scale-out] FSDP2: each decoder layer, then the root
+        from archer.train.fsdp import shard_model
+
+        return shard_model(model, ctx)
     return model.to(ctx.device)
 
 
@@ -77,6 +83,10 @@ def build_reference(path: Path, cfg: Config, ctx: DistContext):
     ref = AutoModelForCausalLM.from_pretrained(str(path), dtype=_dtype(cfg, ctx))
     ref.requires_grad_(False)
     ref.eval()
+    if ctx.distributed:  # [scale-out] sharded like the actor, optionally kept in host memory
+        from archer.train.fsdp import shard_reference
+
+        return shard_reference(ref, ctx, cpu_offload=cfg.trainer.ref_cpu_offload)
     return ref.to(ctx.device)
 
 
@@ -106,5 +116,5 @@ def build_engine(cfg: Config, model, tokenizer, model_path: Path, ctx: DistConte
             seed=cfg.trainer.seed + ctx.rank,
             enforce_eager=cfg.rollout.enforce_eager,
         )
-        return VLLMEngine(str(model_path), options, device=ctx.device.type)
+        return VLLMEngine(str(model_path), options, device=str(ctx.device))
     raise ConfigError(f"rollout.engine={cfg.rollout.engine!r}: use hf or vllm")

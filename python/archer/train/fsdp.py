@@ -110,17 +110,21 @@ def is_sharded(model: nn.Module) -> bool:
     return any(isinstance(p, DTensor) for p in model.parameters())
 
 
+def clip_grad_norm_(params, max_norm: float) -> torch.Tensor:
+    """`torch.nn.utils.clip_grad_norm_` that also takes FSDP2 (DTensor) gradients: the norm is
+    over all ranks' shards, returned as a plain tensor (the same on every rank)."""
+    params = [p for p in params if p.grad is not None]
+    if not params:
+        return torch.tensor(0.0)
+    norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    full = getattr(norm, "full_tensor", None)
+    return full() if callable(full) else norm
+
+
 def clip_grad_norm(model: nn.Module, max_norm: float) -> float:
     """Clip gradients to `max_norm` (global norm over all ranks' shards); return the norm before
     clipping as a float. Non-finite norms are returned as they are, for the caller to skip."""
-    params = [p for p in model.parameters() if p.grad is not None]
-    if not params:
-        return 0.0
-    norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
-    full = getattr(norm, "full_tensor", None)
-    if callable(full):
-        norm = full()
-    return float(norm)
+    return float(clip_grad_norm_(model.parameters(), max_norm))
 
 
 def full_state_dict_on_rank0(model: nn.Module) -> dict[str, torch.Tensor]:
