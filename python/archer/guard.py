@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -199,13 +200,20 @@ def evaluate_criteria(
 
 def first_breach_step(criterion: Criterion, points: list[tuple[int, float]]) -> int | None:
     """First step at which a threshold criterion is breached (None: never, or a trend row)."""
-    if criterion.trend is not None:
+    c = criterion
+    if c.trend is not None or (c.bad_below is None and c.bad_above is None) or not points:
         return None
-    for s, _ in points:
-        if criterion.at_step is not None and s < criterion.at_step:
-            continue
-        if evaluate_criterion(criterion, points, s).breached:
-            return criterion.at_step if criterion.at_step is not None else s
+    if c.at_step is not None:
+        breached = evaluate_criterion(c, points, max(c.at_step, points[-1][0])).breached
+        return c.at_step if breached else None
+    window: deque[float] = deque(maxlen=SMOOTH_WINDOW)  # the same trailing median as evaluation
+    for step, value in points:
+        window.append(value)
+        m = _median(list(window))
+        if (c.bad_below is not None and m < c.bad_below) or (
+            c.bad_above is not None and m > c.bad_above
+        ):
+            return step
     return None
 
 

@@ -370,7 +370,9 @@ def valid_collapse(ctx: Context) -> Finding | None:
     none, done = ctx.s("batch/solve_none"), ctx.s("batch/solve_all")
     hit = valid.smooth <= VALID_FRACTION * size
     if len(none) and len(done):  # all-solved groups mean "too easy", not collapse
-        hit &= np.array([(none.at(s) or 0) >= (done.at(s) or 0) for s in valid.steps.tolist()])
+        n_at = dict(zip(none.steps.tolist(), none.values.tolist()))
+        d_at = dict(zip(done.steps.tolist(), done.values.tolist()))
+        hit &= np.array([n_at.get(s, 0.0) >= d_at.get(s, 0.0) for s in valid.steps.tolist()])
     i = first_run(hit, 1)
     if i is None:
         return None
@@ -395,8 +397,14 @@ def valid_collapse(ctx: Context) -> Finding | None:
 def _spikes(s: Series) -> list[tuple[int, float, float]]:
     """(index, value, trailing median) of local peaks >= SPIKE_RATIO x the trailing median."""
     v, out = s.values, []
+    if len(v) < 5:
+        return out
+    # trailing[i - 4] = median of the up-to-SPIKE_TRAIL values before i (always >= 4 of them)
+    padded = np.concatenate([np.full(SPIKE_TRAIL, np.nan), v[:-1]])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, SPIKE_TRAIL)[4:]
+    trailing = np.nanmedian(windows, axis=1)
     for i in range(4, len(v)):
-        trail = float(np.median(v[max(0, i - SPIKE_TRAIL) : i]))
+        trail = float(trailing[i - 4])
         peak = v[i] >= v[i - 1] and (i == len(v) - 1 or v[i] >= v[i + 1])
         if peak and v[i] >= SPIKE_RATIO * max(trail, 0.0) and v[i] - trail >= SPIKE_MIN_EXCESS:
             out.append((i, float(v[i]), trail))

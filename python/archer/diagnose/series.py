@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -20,11 +22,11 @@ class Series:
     def __len__(self) -> int:
         return len(self.values)
 
-    @property
+    @cached_property
     def smooth(self) -> np.ndarray:
         return rolling_median(self.values)
 
-    @property
+    @cached_property
     def baseline(self) -> float:
         return early_baseline(self.values)
 
@@ -45,7 +47,7 @@ def series(history: Sequence[Mapping[str, float]], metric: str) -> Series:
     steps, values = [], []
     for row in history:
         v = row.get(metric)
-        if v is not None and np.isfinite(v):
+        if v is not None and math.isfinite(v):
             steps.append(int(row["step"]))
             values.append(float(v))
     return Series(np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=np.float64))
@@ -53,9 +55,11 @@ def series(history: Sequence[Mapping[str, float]], metric: str) -> Series:
 
 def rolling_median(values: np.ndarray, window: int = SMOOTH_WINDOW) -> np.ndarray:
     """Centered rolling median; the window shrinks at both ends."""
+    if not len(values):
+        return np.asarray(values, dtype=np.float64)
     half = window // 2
-    n = len(values)
-    return np.array([np.median(values[max(0, i - half) : i + half + 1]) for i in range(n)])
+    padded = np.pad(np.asarray(values, dtype=np.float64), half, constant_values=np.nan)
+    return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
 
 
 def baseline_points(n: int) -> int:
