@@ -112,9 +112,9 @@ def test_bad_values_fail_naming_the_field(override, field):
 def test_unknown_field_is_rejected_with_the_known_ones():
     with pytest.raises(ConfigError, match=r"'kl_coeff' is not in algo.*kl_loss_coef"):
         apply_overrides(Config(), ["algo.kl_coeff=0.1"])
-    with pytest.raises(ConfigError, match="a.b=value"):
+    with pytest.raises(ConfigError, match=r"a\.b=value"):
         apply_overrides(Config(), ["algo.kl_loss_coef"])
-    with pytest.raises(ConfigError, match="algo.foo"):
+    with pytest.raises(ConfigError, match=r"algo\.foo"):
         validate({"algo": {"foo": 1}})
 
 
@@ -132,7 +132,7 @@ def test_config_file_then_set(tmp_path):
     cfg = resolve_config("smoke", config_file=f, overrides=["trainer.total_steps=11"])
     assert cfg.algo.entropy_coeff == 0.3 and cfg.trainer.total_steps == 11
     (tmp_path / "bad.json").write_text('{"algo": {"entropy_coeff": "lots"}}')
-    with pytest.raises(ConfigError, match="algo.entropy_coeff"):
+    with pytest.raises(ConfigError, match=r"algo\.entropy_coeff"):
         resolve_config("smoke", config_file=tmp_path / "bad.json")
 
 

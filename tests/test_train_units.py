@@ -13,7 +13,7 @@ pytest.importorskip("transformers")
 
 from archer.rollout.base import SamplingParams  # noqa: E402
 from archer.rollout.hf import HFRolloutEngine  # noqa: E402
-from archer.tiny import build_tiny_model  # noqa: E402
+from archer.tiny import tiny_model_for  # noqa: E402
 from archer.train import checkpoint as ckpt  # noqa: E402
 from archer.train.actor import (  # noqa: E402
     UpdateSettings,
@@ -31,10 +31,10 @@ from archer.train.reward import zero_variance_keep  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny():
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    path = build_tiny_model(tmp_path_factory.mktemp("m") / "bpe", seed=0)
+    path = tiny_model_for("bpe")  # the cached embedded model (built once per machine)
     return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
 
 
