@@ -11,7 +11,7 @@ setup:
 
 # The main job on embedded defaults.
 demo: setup
-	$(BIN)/archer score ../shared/data/rollout_batch_1024.jsonl --out runs/demo-scored.jsonl
+	$(BIN)/archer train --preset smoke
 
 # Every test: formatting, lints, Rust unit tests, Python tests (slow ones included).
 test: setup lint test-rust test-python
@@ -34,6 +34,7 @@ wheel:
 
 bench: setup
 	$(BIN)/python benches/bench_advantages.py
+	$(BIN)/python benches/bench_step.py
 
 clean:
 	rm -rf target dist $(VENV) .pytest_cache
