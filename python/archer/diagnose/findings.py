@@ -57,7 +57,7 @@ SPIKE_RATIO, SPIKE_MIN_EXCESS, SPIKE_TRAIL = 5.0, 0.02, 10  # KL peak >= 5x trai
 GRAD_RATIO, GRAD_CRITICAL_RATIO = 4.0, 10.0  # grad norm >= 4x baseline on 2 consecutive steps
 SLOW_RATIO, SLOW_SECONDS = 2.0, 300.0  # step time 2x its baseline, or over the seeds' 300 s
 PLATEAU_MIN_STEPS, PLATEAU_GAIN = 50, 0.05  # >= 50 scored steps and never 0.05 above baseline
-RATE_RISE, RATE_FACTOR = 0.05, 2.0  # flag rate >= baseline + 0.05 and >= 2x baseline
+RATE_RISE, RATE_FACTOR = 0.1, 2.0  # flag rate >= baseline + 0.1 and >= 2x baseline
 LOSS_METRICS = ("actor/pg_loss", "actor/kl_loss", "actor/grad_norm", "actor/entropy")
 
 
@@ -383,13 +383,18 @@ def valid_collapse(ctx: Context) -> Finding | None:
     ev.update(min=_r(float(np.min(valid.values))), final=_r(valid.values[-1]))
     if len(none):
         ev["solve_none"] = _r(none.at(step) or 0.0)
-    msg = (
-        f"valid groups fell from {valid.baseline:.3g} to {valid.values[i]:.3g} of {size:g}"
-        + (f" (solve_none {ev['solve_none']:.3g})" if "solve_none" in ev else "")
-        + ": almost no group has mixed outcomes, GRPO has no signal"
-        + ("" if still else "; it recovered later")
-        + ("; it was this low from the start (data too hard for the model?)" if never else "")
-    )
+    of = f" of {size:g}" + (f" (solve_none {ev['solve_none']:.3g})" if "solve_none" in ev else "")
+    if never:
+        msg = (
+            f"valid groups stayed near zero from the start: {valid.values[i]:.3g}{of}; GRPO has "
+            "no signal (data too hard for the model?)"
+        )
+    else:
+        msg = (
+            f"valid groups fell from {valid.baseline:.3g} to {valid.values[i]:.3g}{of}: almost no "
+            "group has mixed outcomes, GRPO has no signal"
+            + ("" if still else "; it recovered later")
+        )
     severity = "critical" if still and not never else "warning"
     return Finding("valid_collapse", step, severity, msg, ev)
 
