@@ -294,3 +294,28 @@ def test_archer_run_dir_nulls_are_non_finite_and_guard_criteria_pick_the_preset(
     # the same nulls in a W&B-style export only mean "not logged"
     export = write_jsonl(tmp_path / "export.jsonl", rows)
     assert json.loads(invoke(str(export), "--json").stdout)["verdict"] == "healthy"
+
+
+def test_a_run_written_by_archers_tracker_with_the_v4_preset(tmp_path):
+    """The trainer's own writer (archer.tracking) and config (the v4 preset) feed diagnose by run id."""
+    from archer.presets import get_preset
+    from archer.tracking import Tracker
+
+    run_dir = tmp_path / "runs" / "v4-replay"
+    run_dir.mkdir(parents=True)
+    get_preset("v4").config.dump(run_dir / "config.json")
+    tracker = Tracker(run_dir, {}, wandb_mode="disabled")
+    for line in Path(V4).read_text().splitlines():
+        row = json.loads(line)
+        step = row.pop("_step")
+        tracker.log(step, {**row, "actor/pg_loss": math.nan if step == 17 else 0.01})
+    tracker.close()
+    result = invoke("v4-replay", "--runs-root", str(tmp_path / "runs"), "--json")
+    report = json.loads(result.stdout)
+    assert report["run"]["preset"] == "v4" and report["run"]["config"]["kl_loss_coef"] == 0.03
+    assert report["run"]["config"]["train_batch_size"] == 64
+    kinds = {f["kind"]: f for f in report["findings"]}
+    assert kinds["valid_collapse"]["step"] == 14 and kinds["kl_spike"]["step"] == 16
+    assert kinds["nan_loss"]["step"] == 17  # the tracker wrote NaN as null
+    assert any("dangerous middle ground" in r["text"] for r in report["recommendations"])
+    assert {c["metric"] for c in report["criteria"]} >= {"actor/entropy", "actor/kl_loss"}
