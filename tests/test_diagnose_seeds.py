@@ -81,3 +81,16 @@ def test_comparison_is_the_search_summary_table(reports):
     assert rows["v2"]["Outcome"].startswith("Entropy collapsed at step")
     assert rows["v1"]["Outcome"] == "High score via shortcut guessing"
     assert rows["v1"]["Score@peak"] == "0.423 @ 150"
+
+
+def test_comparison_shows_the_config_differences():
+    runs = []
+    for v, ent, kl in (("v1", 0.01, 0.01), ("v2", 0.005, 0.01), ("v4", 0.01, 0.03)):
+        run = load_run(str(RUNS / f"{v}.jsonl"))
+        run.config = {"algo": {"entropy_coeff": ent, "kl_loss_coef": kl}, "trainer": {"seed": 1}}
+        runs.append(build_report(run))
+    runs[2].run.config["rollout"] = {"max_response_length": 4096}
+    table = comparison(runs)
+    assert table["columns"][1:4] == ["entropy_coeff", "kl_loss_coef", "max_response_length"]
+    cells = [(r["entropy_coeff"], r["kl_loss_coef"]) for r in table["rows"]]
+    assert cells == [("0.01", "0.01"), ("0.005", "0.01"), ("0.01", "0.03")]
