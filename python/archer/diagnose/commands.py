@@ -87,6 +87,11 @@ def diagnose(
         if plot_file is not None:
             from archer.diagnose.plot import plot_report
 
+            try:
+                import matplotlib  # noqa: F401
+            except ImportError:
+                _fail("--plot needs matplotlib: pip install 'archer-rl[plot]'")
+
             for report in reports:
                 target = plot_file
                 if len(reports) > 1:
