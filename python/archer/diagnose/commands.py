@@ -17,14 +17,14 @@ def _fail(message: str) -> None:
 def diagnose(
     runs: list[str] = typer.Argument(
         ...,
-        help="Run ids under the runs root, run directories, history files (.jsonl/.csv), or W&B "
+        help="Run ids under the runs root, run directories, history files (.jsonl/.csv/.json/.parquet), or W&B "
         "paths entity/project/run_id. Two or more: also compare them.",
         show_default=False,
     ),
     runs_root: Path = typer.Option(
         None,
         "--runs-root",
-        help="Where run ids are looked up [env ARCHER_RUNS_ROOT, default ./runs].",
+        help="Where run ids are looked up (env ARCHER_RUNS_ROOT; default ./runs).",
     ),
     preset: str = typer.Option(
         None,
