@@ -98,6 +98,46 @@ def build_model(path: Path, seed: int) -> None:
     print(f"built a random Qwen3-0.6B-shaped model: {n / 1e6:.1f}M parameters -> {path}")
 
 
+class GpuMemorySampler:
+    """Peak memory used per GPU as nvidia-smi sees it (trainer AND the vLLM engine processes;
+    torch's max_memory_allocated in the trainer sees only the trainer's own tensors)."""
+
+    def __init__(self, period_s: float = 0.5) -> None:
+        import threading
+
+        self.peak_mib: dict[int, float] = {}
+        self.period_s = period_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=index,memory.used", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        for line in out.stdout.strip().splitlines():
+            index, used = (x.strip() for x in line.split(","))
+            self.peak_mib[int(index)] = max(self.peak_mib.get(int(index), 0.0), float(used))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._sample()
+            except (OSError, ValueError, subprocess.SubprocessError):
+                return  # no nvidia-smi: report the trainer's own numbers only
+            self._stop.wait(self.period_s)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+
 def run_train(args, model_dir: Path, out_dir: Path, ngpu: int) -> Path:
     prompts = 16 * ngpu
     cmd = [
@@ -121,7 +161,7 @@ def run_train(args, model_dir: Path, out_dir: Path, ngpu: int) -> Path:
     return out_dir / "gpu-step" / "metrics.jsonl"
 
 
-def report(metrics_file: Path, ngpu: int) -> None:
+def report(metrics_file: Path, ngpu: int, peak_mib: dict[int, float]) -> None:
     rows = [json.loads(line) for line in metrics_file.read_text().splitlines() if line.strip()]
     if not rows:
         raise SystemExit(f"no metrics in {metrics_file}")
@@ -144,7 +184,10 @@ def report(metrics_file: Path, ngpu: int) -> None:
             print(f"  {name:<13} {value:8.1f} s  {100 * value / step:5.1f}%")
     peak = last.get("perf/max_memory_allocated_gb")
     peak_str = f"{peak:.1f} GB" if peak is not None else "n/a"
-    print(f"peak GPU memory allocated per GPU (max over ranks): {peak_str}")
+    print(f"trainer's peak torch allocation per GPU (max over ranks): {peak_str}")
+    if peak_mib:
+        used = ", ".join(f"GPU{i} {mib / 1024:.1f}" for i, mib in sorted(peak_mib.items()))
+        print(f"peak memory used per GPU, trainer + vLLM (nvidia-smi, GiB): {used}")
     ref = REFERENCE
     print(
         f"\nreference (seeds): {ref['gpus']} x H100, {ref['prompts']} x {ref['n']}, "
@@ -192,8 +235,9 @@ def main() -> int:
     if not (model_dir / "config.json").is_file():
         build_model(model_dir, args.seed)
     try:
-        metrics = run_train(args, model_dir, work / "runs", ngpu)
-        report(metrics, ngpu)
+        with GpuMemorySampler() as sampler:
+            metrics = run_train(args, model_dir, work / "runs", ngpu)
+        report(metrics, ngpu, sampler.peak_mib)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

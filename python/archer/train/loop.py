@@ -308,6 +308,8 @@ def run_training(
                             micro_batch_size=t.log_prob_micro_batch_size,
                             device=ctx.device,
                         )
+                    # [scale-out] does the rollout engine sample from the trainer's weights?
+                    _record_rollout_drift(acc, [rollouts[i] for i in kept], old_logp, batch)
                     ref_logp = None
                     with timer("ref"):
                         if reference is not None:
@@ -369,7 +371,27 @@ def run_training(
         result.stopped = "interrupted"
     finally:
         tracker.close()
+        close_engine = getattr(engine, "close", None)  # [scale-out] stop vLLM's processes
+        if callable(close_engine):
+            close_engine()
     return result
+
+
+def _record_rollout_drift(acc: MetricAcc, rows, old_logp: torch.Tensor, batch) -> None:
+    """[scale-out] verl's `training/rollout_probs_diff_*`: |p_rollout - p_trainer| per response
+    token. Near 0 when the engine samples from the actor's current weights (float noise only);
+    large values mean a stale or wrong weight sync."""
+    sampled = torch.zeros_like(old_logp)
+    for row, r in enumerate(rows):
+        n = min(len(r.logprobs), sampled.shape[1])
+        sampled[row, :n] = torch.tensor(r.logprobs[:n], dtype=sampled.dtype)
+    mask = batch.response_mask.to(old_logp.dtype)
+    tokens = float(mask.sum())
+    if tokens == 0:
+        return
+    diff = (sampled.exp() - old_logp.exp()).abs() * mask
+    acc.max("training/rollout_probs_diff_max", float(diff.max()))
+    acc.mean("training/rollout_probs_diff_mean", float(diff.sum()) / tokens, tokens)
 
 
 def ckpt_error(latest: Path, ctx: DistContext) -> Exception:
