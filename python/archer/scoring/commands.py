@@ -126,7 +126,7 @@ def score_command(
     try:
         rows = read_rows(file, response_key, truth_key)
     except RowsError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(code=2) from None
     scored, verdicts, seconds = score_rows(
         rows, response_key, truth_key, mode=mode, threads=threads

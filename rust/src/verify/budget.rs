@@ -16,13 +16,13 @@ pub enum Fail {
 pub type Res<T> = Result<T, Fail>;
 
 /// Units one verification may spend (tokens + nodes + bigint limbs touched).
-pub const ITEM_BUDGET: i64 = 400_000;
+pub const ITEM_BUDGET: i64 = 60_000;
 /// Maximum nesting of groups/operators in one answer.
 pub const MAX_DEPTH: usize = 60;
 /// Longest answer string we try to parse (characters).
 pub const MAX_ANSWER_CHARS: usize = 4_000;
 /// Largest exact rational (numerator + denominator bits) before falling back to floating point.
-pub const MAX_EXACT_BITS: u64 = 24_000;
+pub const MAX_EXACT_BITS: u64 = 2_048;
 
 #[derive(Debug)]
 pub struct Budget {

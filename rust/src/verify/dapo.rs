@@ -290,8 +290,8 @@ mod tests {
     #[test]
     fn answer_line_capture() {
         assert_eq!(score("blah\nAnswer: 42", "42"), (true, Some("42".into())));
-        assert_eq!(score("Answer:\n\n 7", "7").0, true);
+        assert!(score("Answer:\n\n 7", "7").0);
         assert_eq!(score("no marker 42", "42"), (false, None));
-        assert_eq!(score("Answer: 1\nANSWER : 2", "2").0, true);
+        assert!(score("Answer: 1\nANSWER : 2", "2").0);
     }
 }

@@ -64,6 +64,16 @@ fn exact(r: BigRational, budget: &mut Budget) -> Res<Val> {
     Ok(Val::Exact(r))
 }
 
+/// Charge a binary exact operation before doing it. Operands whose result would exceed the exact-size cap return
+/// `false`, and the caller falls back to floating point without touching the big numbers.
+fn charge_binary(x: &BigRational, y: &BigRational, budget: &mut Budget) -> Res<bool> {
+    let (bx, by) = (size_bits(x), size_bits(y));
+    // The gcd that normalizes the result dominates: ~ (total limbs)^2 steps.
+    let limbs = ((bx + by) / 64 + 1) as i64;
+    budget.spend(1 + 4 * limbs * limbs)?;
+    Ok(bx + by <= 2 * MAX_EXACT_BITS)
+}
+
 fn approx(c: C64) -> Res<Val> {
     if c.re.is_finite() && c.im.is_finite() {
         Ok(Val::Approx(c))
@@ -172,7 +182,7 @@ pub fn eval(e: &Expr, env: &dyn Env, budget: &mut Budget) -> Res<Val> {
 
 pub fn add(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
     match (a, b) {
-        (Val::Exact(x), Val::Exact(y)) => exact(x + y, budget),
+        (Val::Exact(x), Val::Exact(y)) if charge_binary(&x, &y, budget)? => exact(x + y, budget),
         (Val::Inf(_), _) | (_, Val::Inf(_)) => Err(Fail::Undefined),
         (x, y) => approx(x.approx()? + y.approx()?),
     }
@@ -180,7 +190,7 @@ pub fn add(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
 
 pub fn mul(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
     match (a, b) {
-        (Val::Exact(x), Val::Exact(y)) => exact(x * y, budget),
+        (Val::Exact(x), Val::Exact(y)) if charge_binary(&x, &y, budget)? => exact(x * y, budget),
         (Val::Inf(_), _) | (_, Val::Inf(_)) => Err(Fail::Undefined),
         (x, y) => approx(x.approx()? * y.approx()?),
     }
@@ -189,7 +199,7 @@ pub fn mul(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
 pub fn div(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
     match (a, b) {
         (_, Val::Exact(y)) if y.is_zero() => Err(Fail::Undefined),
-        (Val::Exact(x), Val::Exact(y)) => exact(x / y, budget),
+        (Val::Exact(x), Val::Exact(y)) if charge_binary(&x, &y, budget)? => exact(x / y, budget),
         (Val::Inf(_), _) | (_, Val::Inf(_)) => Err(Fail::Undefined),
         (x, y) => {
             let d = y.approx()?;
@@ -236,6 +246,8 @@ pub fn pow(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
                 if let Some(qq) = small_q {
                     let neg = x.is_negative();
                     if !neg || qq % 2 == 1 {
+                        let xl = (size_bits(x) / 64 + 1) as i64;
+                        budget.spend(4 * xl * xl)?;
                         let ax = x.abs();
                         if let (Some(rn), Some(rd)) =
                             (exact_root(ax.numer(), qq), exact_root(ax.denom(), qq))
@@ -245,8 +257,12 @@ pub fn pow(a: Val, b: Val, budget: &mut Budget) -> Res<Val> {
                                 root = -root;
                             }
                             let e = p.abs().to_usize().ok_or(Fail::Budget)?;
-                            budget.spend(1 + (est as i64) / 64)?;
-                            let mut r = num_traits::pow(root, e);
+                            let limbs = (est as i64) / 64 + 1;
+                            budget.spend(1 + limbs * limbs)?;
+                            // Powers of a reduced fraction stay reduced: no gcd needed.
+                            let (n, d) = (root.numer().clone(), root.denom().clone());
+                            let mut r =
+                                BigRational::new_raw(num_traits::pow(n, e), num_traits::pow(d, e));
                             if p.is_negative() {
                                 r = r.recip();
                             }
@@ -305,13 +321,21 @@ fn exact_log(x: &BigRational, b: &BigRational) -> Option<BigRational> {
     let lx = rat_to_f64(x).ln();
     let lb = rat_to_f64(b).ln();
     let k = lx / lb;
+    if !k.is_finite() {
+        return None;
+    }
     for q in 1..=12i64 {
         let p = (k * q as f64).round();
         if p.abs() > 4096.0 || ((k * q as f64) - p).abs() > 1e-6 {
             continue;
         }
-        // Verify exactly: x^q == b^p.
+        // Verify exactly: x^q == b^p, unless either power would be too large to build.
         let pi = p as i64;
+        if size_bits(x) * q as u64 > MAX_EXACT_BITS
+            || size_bits(b) * pi.unsigned_abs() > MAX_EXACT_BITS
+        {
+            return None;
+        }
         let lhs = num_traits::pow(x.clone(), q as usize);
         let rhs = if pi >= 0 {
             num_traits::pow(b.clone(), pi as usize)
@@ -395,7 +419,12 @@ fn small_nonneg_int(v: &Val, cap: u64) -> Res<u64> {
 
 fn factorial(v: Val, budget: &mut Budget) -> Res<Val> {
     let n = small_nonneg_int(&v, 2_000)?;
-    budget.spend(n as i64 * 4)?;
+    // log2(n!) <= n log2 n: refuse results beyond the exact-size cap.
+    let bits = (n as f64) * (n.max(2) as f64).log2();
+    if bits > MAX_EXACT_BITS as f64 {
+        return Err(Fail::Budget);
+    }
+    budget.spend(1 + n as i64 * (bits as i64 / 64 + 1))?;
     let mut acc = BigInt::one();
     for k in 2..=n {
         acc *= k;
@@ -410,7 +439,12 @@ fn binom(n: Val, k: Val, budget: &mut Budget) -> Res<Val> {
         return Ok(Val::Exact(BigRational::zero()));
     }
     let k = k.min(n - k);
-    budget.spend(k as i64 * 4)?;
+    // C(n, k) <= n^k: refuse results beyond the exact-size cap.
+    let bits = (k as f64) * (n.max(2) as f64).log2();
+    if bits > MAX_EXACT_BITS as f64 {
+        return Err(Fail::Budget);
+    }
+    budget.spend(1 + k as i64 * (bits as i64 / 64 + 1))?;
     let mut acc = BigInt::one();
     for i in 0..k {
         acc = acc * (n - i) / (i + 1);

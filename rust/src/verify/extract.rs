@@ -284,8 +284,10 @@ fn last_number(sentence: &str) -> Option<String> {
             }
             break;
         }
-        // A number glued to a preceding letter (`AZYUK2A`, `x2`) is not a final answer.
-        if start > 0 && b[start - 1].is_ascii_alphabetic() {
+        // A number glued to a preceding letter, subscript or exponent mark (`AZYUK2A`, `x_1`,
+        // `x^2`) is not a final answer.
+        if start > 0 && (b[start - 1].is_ascii_alphabetic() || matches!(b[start - 1], b'_' | b'^'))
+        {
             limit = start;
             continue;
         }

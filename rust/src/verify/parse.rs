@@ -386,7 +386,7 @@ impl Parser<'_> {
                     frac: 0,
                     exp: 0,
                 };
-                return Ok(numeral(&first, 0, 0)?);
+                return numeral(&first, 0, 0);
             }
         }
         let a = self.primary()?;
@@ -479,6 +479,9 @@ impl Parser<'_> {
         let tok = self.bump()?;
         let e = match tok {
             Tok::Num { digits, frac, exp } => {
+                // Decimal-to-binary conversion is quadratic in the digit count.
+                let chunks = (digits.len() / 19 + 1) as i64;
+                self.budget.spend(1 + chunks * chunks / 8)?;
                 let n = numeral(&digits, frac, exp)?;
                 if self.peek_sym('_') {
                     self.pos += 1;
@@ -510,7 +513,7 @@ impl Parser<'_> {
                 if items.len() == 1
                     && ((open == '(' && close == ')') || (open == '[' && close == ']'))
                 {
-                    return Ok(items.into_iter().next().ok_or(Fail::Syntax)?);
+                    return items.into_iter().next().ok_or(Fail::Syntax);
                 }
                 return Ok(Ans::Bracket { open, close, items });
             }
