@@ -45,6 +45,9 @@ REQUIRED = [
     "timing_s/ref",
     "timing_s/update_actor",
     "perf/cpu_max_rss_gb",
+    "token/pos_logical_connectives",
+    "degeneracy/repetition_rate",
+    "degeneracy/gibberish_rate",
 ]
 
 

@@ -192,7 +192,9 @@ _TOY: dict[str, tuple[object, str]] = {
     "rollout.engine": ("hf", "CPU"),
     "rollout.n": (16, "platform-facts experiment"),
     "rollout.top_p": (1.0, "platform-facts experiment"),
-    "rollout.max_response_length": (3, "a digit and EOS (one spare)"),
+    # A digit and EOS. With one spare token, 3-token answers ("7,3") kept failing and one of three
+    # seeds stalled near 0.6; with 2, all three seeds pass 0.8 (measured, README).
+    "rollout.max_response_length": (2, "a digit and EOS"),
     "algo.use_kl_loss": (False, "plain GRPO"),
     "algo.kl_loss_coef": (0.0, "plain GRPO"),
     "algo.entropy_coeff": (0.0, "plain GRPO"),
@@ -205,7 +207,7 @@ _TOY: dict[str, tuple[object, str]] = {
     "optim.warmup_steps": (0, "plain GRPO"),
     "optim.weight_decay": (0.0, "plain GRPO"),
     "scoring.overlong_buffer_len": (0, "no length shaping"),
-    "trainer.total_steps": (80, "enough for >= 0.8 on three seeds"),
+    "trainer.total_steps": (100, "enough for >= 0.8 on three seeds"),
     "trainer.train_batch_size": (32, "platform-facts experiment"),
     "trainer.ppo_mini_batch_size": (32, "one optimizer step per training step"),
     "trainer.micro_batch_size": (512, "whole batch in one forward"),

@@ -85,6 +85,12 @@ class MetricAcc:
     def items(self):
         return self._items.items()
 
+    def add_missing(self, other: MetricAcc, skip) -> None:
+        """Take over `other`'s entries whose names are neither here nor in `skip`."""
+        for name, item in other._items.items():
+            if name not in self._items and name not in skip:
+                self._items[name] = item
+
 
 def reduce_metrics(acc: MetricAcc, ctx: DistContext) -> dict[str, float]:
     """One dict of metrics for the whole run step: identity for one rank; across ranks, weighted

@@ -88,22 +88,17 @@ def _peak_memory_gb(ctx: DistContext) -> dict[str, float]:
     return out
 
 
-def _add_scorer_metrics(
-    acc: MetricAcc, metrics: dict[str, float], n: int, n_pos: int | None = None
-) -> None:
+_COUNTS = ("batch/solve_all", "batch/solve_none", "batch/valid", "batch/n_groups")
+
+
+def _add_scorer_metrics(acc: MetricAcc, metrics: dict[str, float], n: int) -> None:
     for name, value in metrics.items():
-        if name == "batch/accuracy":  # [scale-out] a rate, not a count
-            acc.mean(name, value, n)
-        elif name.startswith("batch/"):
+        if name in _COUNTS:
             acc.sum(name, value)  # group counts add up across ranks
         elif name.endswith("/max"):
             acc.max(name, value)
         elif name.endswith("/min"):
             acc.min(name, value)
-        elif n_pos is not None and ("/pos_" in name or "/pos/" in name):
-            acc.mean(name, value, n_pos)  # [scale-out] a mean over the correct responses
-        elif n_pos is not None and ("/neg_" in name or "/neg/" in name):
-            acc.mean(name, value, n - n_pos)  # [scale-out] ... over the incorrect ones
         else:
             acc.mean(name, value, n)
 
@@ -406,28 +401,32 @@ def ckpt_error(latest: Path, ctx: DistContext) -> Exception:
 
 
 def _record_batch_metrics(acc: MetricAcc, rollouts, scores, keep: np.ndarray, n: int) -> None:
-    lengths = np.array([len(r.response_ids) for r in rollouts], dtype=np.float64)
-    clipped = np.array([r.finish_reason == "length" for r in rollouts], dtype=np.float64)
+    """The scorer's metrics (critic/*, batch/*, response_length/*, token/*, degeneracy/*), plus
+    what only the loop knows; a name the scorer already reports is never added twice."""
     count = len(rollouts)
-    _add_scorer_metrics(acc, scores.metrics, count, n_pos=int(np.sum(scores.correct)))
-    acc.mean("critic/rewards/mean", float(scores.rewards.mean()), count)
-    acc.max("critic/rewards/max", float(scores.rewards.max()))
-    acc.min("critic/rewards/min", float(scores.rewards.min()))
-    acc.mean("critic/advantages/mean", float(scores.advantages.mean()), count)
-    acc.max("critic/advantages/max", float(scores.advantages.max()))
-    acc.min("critic/advantages/min", float(scores.advantages.min()))
-    acc.mean("response_length/mean", float(lengths.mean()), count)
-    acc.max("response_length/max", float(lengths.max()))
-    acc.min("response_length/min", float(lengths.min()))
-    acc.mean("response_length/clip_ratio", float(clipped.mean()), count)
+    _add_scorer_metrics(acc, scores.metrics, count)
+    lengths = np.array([len(r.response_ids) for r in rollouts], dtype=np.float64)
+    own = MetricAcc()
+    own.mean("critic/rewards/mean", float(scores.rewards.mean()), count)
+    own.max("critic/rewards/max", float(scores.rewards.max()))
+    own.min("critic/rewards/min", float(scores.rewards.min()))
+    own.mean("critic/advantages/mean", float(scores.advantages.mean()), count)
+    own.max("critic/advantages/max", float(scores.advantages.max()))
+    own.min("critic/advantages/min", float(scores.advantages.min()))
+    own.mean("response_length/mean", float(lengths.mean()), count)
+    own.max("response_length/max", float(lengths.max()))
+    own.min("response_length/min", float(lengths.min()))
+    clipped = np.mean([r.finish_reason == "length" for r in rollouts])
+    own.mean("response_length/clip_ratio", float(clipped), count)
     pos = scores.correct
-    if "response_length/pos/mean" not in scores.metrics:
-        # weight 0 (no correct response) reduces to NaN, logged as null: "no value this step"
-        mean_pos = float(lengths[pos].mean()) if pos.any() else 0.0
-        acc.mean("response_length/pos/mean", mean_pos, int(pos.sum()))
-    acc.mean("prompt_length/mean", float(np.mean([len(r.prompt_ids) for r in rollouts])), count)
-    acc.sum("batch/kept_responses", int(keep.sum()))
-    acc.sum("batch/rejected_groups", int((~keep).sum()) // n)
+    # weight 0 (no correct response) reduces to NaN, logged as null: "no value this step"
+    own.mean(
+        "response_length/pos/mean", float(lengths[pos].mean()) if pos.any() else 0.0, pos.sum()
+    )
+    own.mean("prompt_length/mean", float(np.mean([len(r.prompt_ids) for r in rollouts])), count)
+    own.sum("batch/kept_responses", int(keep.sum()))
+    own.sum("batch/rejected_groups", int((~keep).sum()) // n)
+    acc.add_missing(own, skip=scores.metrics)
 
 
 def _rollout_records(rollouts, examples, scores, cfg: Config) -> list[dict[str, Any]]:

@@ -31,13 +31,6 @@ def score_rollouts(
     finish_reasons: list[str],
     max_response_length: int,
 ) -> StepScores:
-    import archer.scoring as scoring
-
-    if not hasattr(scoring, "score_batch"):
-        return _score_interim(
-            scoring_cfg, algo_cfg, texts, ground_truths, group_ids, response_lengths,
-            max_response_length,
-        )  # fmt: skip
     from archer.scoring import ScoringConfig, score_batch
 
     config = ScoringConfig(
@@ -78,42 +71,3 @@ def zero_variance_keep(raw_scores: np.ndarray, group_ids: list[int]) -> np.ndarr
         scores = raw_scores[sel]
         keep[sel] = bool(np.ptp(scores) > 0)
     return keep
-
-
-def _score_interim(
-    scoring_cfg, algo_cfg, texts, ground_truths, group_ids, response_lengths, max_response_length
-) -> StepScores:
-    """Until `score_batch` exists: the native verifier and native advantages, with DAPO's overlong
-    shaping (verl's formula) applied in between. Removed once score_batch lands."""
-    from archer.scoring import advantages, verify_batch
-
-    verdicts = verify_batch(
-        texts,
-        ground_truths,
-        threads=scoring_cfg.threads,
-        mode=scoring_cfg.verify_mode,
-        reward=scoring_cfg.reward_scheme,
-    )
-    raw = np.asarray(verdicts.reward, dtype=np.float64)
-    rewards = raw.copy()
-    buf = scoring_cfg.overlong_buffer_len
-    if buf:
-        expected = max_response_length - buf
-        lengths = np.asarray(response_lengths, dtype=np.float64)
-        rewards += np.minimum(
-            -(lengths - expected) / buf * scoring_cfg.overlong_penalty_factor, 0.0
-        )
-    adv = advantages(
-        rewards,
-        np.asarray(group_ids, dtype=np.int64),
-        estimator=algo_cfg.estimator,
-        norm_by_std=algo_cfg.norm_by_std,
-        correct=verdicts.correct,
-    )
-    metrics = {
-        "critic/score/mean": float(rewards.mean()),
-        "critic/score/max": float(rewards.max()),
-        "critic/score/min": float(rewards.min()),
-        **adv.metrics(),
-    }
-    return StepScores(raw, rewards, verdicts.correct, adv.advantages, metrics, verdicts.extracted)
