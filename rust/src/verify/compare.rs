@@ -128,19 +128,22 @@ fn is_blank_math(s: &str) -> bool {
 /// multiple-choice answer.
 fn strip_wrappers(s: &str) -> String {
     let mut t = s.to_string();
-    for w in [
-        "\\text",
-        "\\textbf",
-        "\\mathrm",
-        "\\mathbf",
-        "\\mbox",
-        "\\boxed",
-        "\\textrm",
-        "\\left",
-        "\\right",
-        "\\displaystyle",
-    ] {
-        t = t.replace(w, "");
+    if t.contains('\\') {
+        // Longer names first: `\textbf` must not leave `bf` behind.
+        for w in [
+            "\\displaystyle",
+            "\\textbf",
+            "\\textrm",
+            "\\text",
+            "\\mathrm",
+            "\\mathbf",
+            "\\mbox",
+            "\\boxed",
+            "\\left",
+            "\\right",
+        ] {
+            t = t.replace(w, "");
+        }
     }
     t.chars()
         .filter(|c| {
@@ -151,6 +154,9 @@ fn strip_wrappers(s: &str) -> String {
 
 /// A multiple-choice letter A-E (any case, any wrapper).
 fn choice_letter(s: &str) -> Option<char> {
+    if s.len() > 64 {
+        return None;
+    }
     let t = strip_wrappers(s);
     let mut it = t.chars();
     match (it.next(), it.next()) {

@@ -257,8 +257,10 @@ pub fn normalize_final_answer(answer: &str) -> String {
 
 /// (correct, normalized prediction or None when no `Answer:` line is found).
 pub fn score(response: &str, ground_truth: &str) -> (bool, Option<String>) {
-    let chars: Vec<char> = response.chars().collect();
-    let tail = &chars[chars.len().saturating_sub(300)..];
+    // The last 300 characters (code points, as Python slices).
+    let cut = response.char_indices().rev().nth(299).map_or(0, |(i, _)| i);
+    let tail: Vec<char> = response[cut..].chars().collect();
+    let tail = &tail[..];
     let caps = answer_captures(tail);
     let gt = normalize_final_answer(ground_truth);
     match caps.last() {

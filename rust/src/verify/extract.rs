@@ -39,7 +39,9 @@ pub fn extract_answer(response: &str) -> Option<(String, Source)> {
 
 /// The final answer of `response` under `opts`.
 pub fn extract_with(response: &str, opts: &Options) -> Option<(String, Source)> {
-    let text = match response.rfind("</think>") {
+    let bytes = response.as_bytes();
+    let think = memchr::memrchr_iter(b'<', bytes).find(|&i| bytes[i..].starts_with(b"</think>"));
+    let text = match think {
         Some(i) if opts.after_think => &response[i + "</think>".len()..],
         _ => response,
     };
@@ -66,14 +68,18 @@ pub fn extract_with(response: &str, opts: &Options) -> Option<(String, Source)> 
 
 /// `None` when the text has no box command; `Some(None)` when the last one is never closed.
 fn last_box(text: &str) -> Option<Option<&str>> {
-    let b = text.rfind("\\boxed");
-    let f = text.rfind("\\fbox");
-    let (start, cmd_len) = match (b, f) {
-        (None, None) => return None,
-        (Some(b), Some(f)) if f > b => (f, 5),
-        (Some(b), _) => (b, 6),
-        (None, Some(f)) => (f, 5),
-    };
+    // SIMD scan for backslashes from the end; the first `\boxed`/`\fbox` found is the last.
+    let bytes = text.as_bytes();
+    let (start, cmd_len) = memchr::memrchr_iter(b'\\', bytes).find_map(|i| {
+        let after = &bytes[i + 1..];
+        if after.starts_with(b"boxed") {
+            Some((i, 6))
+        } else if after.starts_with(b"fbox") {
+            Some((i, 5))
+        } else {
+            None
+        }
+    })?;
     let rest = &text[start + cmd_len..];
     let trimmed = rest.trim_start();
     let offset = rest.len() - trimmed.len();
@@ -120,17 +126,24 @@ pub fn balanced_group(s: &str) -> Option<&str> {
 
 /// Case-insensitive ASCII search for `needle` (lowercase) ending at or before `end`, from the back.
 fn rfind_ascii_ci(hay: &[u8], needle: &[u8], end: usize) -> Option<usize> {
+    const BY_FREQUENCY: &[u8] = b"etaoinshrdlucmfwypvbgkjqxz";
     let n = needle.len();
-    let mut i = end.min(hay.len()).checked_sub(n)?;
-    loop {
-        if hay[i].eq_ignore_ascii_case(&needle[0]) && hay[i..i + n].eq_ignore_ascii_case(needle) {
-            return Some(i);
-        }
-        if i == 0 {
-            return None;
-        }
-        i -= 1;
-    }
+    let last_start = end.min(hay.len()).checked_sub(n)?;
+    // Anchor on the needle's rarest letter (SIMD scan, either case), then compare the rest.
+    let rank = |b: u8| {
+        BY_FREQUENCY
+            .iter()
+            .position(|&c| c == b.to_ascii_lowercase())
+            .unwrap_or(BY_FREQUENCY.len())
+    };
+    let k = (0..n).max_by_key(|&k| rank(needle[k])).unwrap_or(0);
+    let (lo, up) = (
+        needle[k].to_ascii_lowercase(),
+        needle[k].to_ascii_uppercase(),
+    );
+    // An index into the slice starting at `k` is exactly the candidate start in `hay`.
+    memchr::memrchr2_iter(lo, up, &hay[k..=last_start + k])
+        .find(|&i| hay[i..i + n].eq_ignore_ascii_case(needle))
 }
 
 /// The last line of the form `Answer: X` (also `**Answer:** X`, `Final Answer: X`); when X is
