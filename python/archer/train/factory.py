@@ -42,8 +42,19 @@ def resolve_model_path(cfg: Config) -> Path:
     return tiny_model_for(cfg.model.tiny_tokenizer, seed=cfg.model.seed)
 
 
+def quiet_transformers() -> None:
+    """No per-file progress bars from transformers while loading/saving tiny checkpoints: they
+    would interleave with the trainer's own display."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def load_tokenizer(path: Path):
     from transformers import AutoTokenizer
+
+    quiet_transformers()
 
     tok = AutoTokenizer.from_pretrained(str(path))
     if tok.pad_token_id is None:
