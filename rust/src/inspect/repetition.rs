@@ -38,8 +38,9 @@ impl Loop {
     }
 }
 
-const TABLE_BITS: u32 = 14;
+const TABLE_BITS: u32 = 12;
 const WINDOW: usize = 8;
+const SAMPLE: usize = 4;
 
 thread_local! {
     // Last position (+1) of each hashed 8-byte window. Never cleared between texts: an entry from
@@ -81,7 +82,8 @@ fn qualify(
 ) -> Option<Loop> {
     let b = text.as_bytes();
     let min_copies = cfg.repetition_min_copies.max(2);
-    if run_end - run_start + p < min_copies * p {
+    // With sampled hashing the candidate period can be up to SAMPLE times the unit's.
+    if run_end - run_start + p < min_copies * p.div_ceil(SAMPLE) {
         return None;
     }
     // The hash may find a loop a little after it starts: extend backwards.
@@ -138,32 +140,37 @@ pub fn find_loops(text: &str, cfg: &InspectConfig) -> Vec<Loop> {
         let mut cand = 0usize;
         let mut run_start = 0usize;
         let mut prev_end = 0usize;
-        for i in 0..n {
-            let last = if i + WINDOW <= n {
-                let h = window_hash(b, i);
-                let l = table[h];
-                table[h] = (i + 1) as u32;
-                l as usize
-            } else {
-                0
-            };
-            if cand > 0 && b[i] == b[i - cand] {
-                continue;
-            }
+        let mut i = 0usize;
+        while i < n {
             if cand > 0 {
+                // Extend the current run as far as it goes: one comparison per byte.
+                while i < n && b[i] == b[i - cand] {
+                    i += 1;
+                }
                 if let Some(l) = qualify(text, run_start, i, cand, prev_end, cfg) {
                     prev_end = l.end;
                     loops.push(l);
                 }
                 cand = 0;
+                continue;
             }
-            if last > 0 && last - 1 < i {
-                let d = i - (last - 1);
-                if d <= max_period && b[i] == b[i - d] {
-                    cand = d;
-                    run_start = i;
+            // Windows are hashed at every SAMPLE-th position only: inside a loop of period p the
+            // sampled windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the
+            // loop's length, and the unit is reduced to its primitive period afterwards.
+            if i % SAMPLE == 0 && i + WINDOW <= n {
+                let h = window_hash(b, i);
+                let last = table[h] as usize;
+                table[h] = (i + 1) as u32;
+                if last > 0 && last - 1 < i {
+                    let d = i - (last - 1);
+                    if d <= max_period && b[i] == b[i - d] {
+                        cand = d;
+                        run_start = i;
+                        continue;
+                    }
                 }
             }
+            i += 1;
         }
         if cand > 0 {
             if let Some(l) = qualify(text, run_start, n, cand, prev_end, cfg) {

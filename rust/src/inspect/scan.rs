@@ -297,6 +297,43 @@ fn lower_str<'a>(w: &[u8], buf: &'a mut [u8; 16]) -> &'a str {
     std::str::from_utf8(&buf[..n]).unwrap_or("")
 }
 
+const SPACE: u8 = 1;
+const LOWER: u8 = 2;
+const UPPER: u8 = 4;
+const DIGIT: u8 = 8;
+const WORDPUNCT: u8 = 16;
+const CTRL: u8 = 32;
+const NONASCII: u8 = 64;
+const PUNCT: u8 = 128;
+
+/// Class bits of every byte value, for the fused token pass.
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C) {
+            SPACE
+        } else if b.is_ascii_lowercase() {
+            LOWER
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if b == b'-' || b == b'\'' {
+            WORDPUNCT
+        } else if b < 0x20 || b == 0x7F {
+            CTRL
+        } else if b >= 0x80 {
+            NONASCII
+        } else {
+            PUNCT
+        };
+        c += 1;
+    }
+    t
+};
+
 #[inline]
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
@@ -315,6 +352,11 @@ fn scan_into(text: &str, out: &mut Scan) {
     let lex = lexicon_table();
     let b = text.as_bytes();
     let n = b.len().min(u32::MAX as usize);
+    // Branch-free so it vectorises: ASCII letters of the whole text.
+    out.script_letters[Script::Latin.index()] = b[..n]
+        .iter()
+        .map(|&c| ((c | 0x20).wrapping_sub(b'a') < 26) as u32)
+        .sum();
     let mut i = 0usize;
     let mut line_start = true;
     // The previous plain word on this line: (offset, length, trailing punctuation, all lower
@@ -332,19 +374,39 @@ fn scan_into(text: &str, out: &mut Scan) {
             continue;
         }
         let start = i;
-        let mut ascii = true;
-        while i < n && !is_space(b[i]) {
-            ascii &= b[i] < 0x80;
+        // One tight pass finds the token's end and the union of its bytes' classes; counts are
+        // taken afterwards only where a rule needs them.
+        let mut or = 0u8;
+        while i < n {
+            let k = BYTE_CLASS[b[i] as usize];
+            if k & SPACE != 0 {
+                break;
+            }
+            or |= k;
             i += 1;
         }
         let tok = &b[start..i];
-        out.token_hashes.push(hash_bytes(tok));
-        let st = if ascii {
-            ascii_stats(tok, &mut out.script_letters)
+        let tok_hash = hash_bytes(tok);
+        out.token_hashes.push(tok_hash);
+        let ascii = or & NONASCII == 0;
+        let st = if ascii && tok.len() < 16 {
+            // Too short for the base64 rule: only control characters can make it junk.
+            let mut st = TokenStats::new();
+            st.chars = tok.len() as u32;
+            st.alnum = (or & (LOWER | UPPER | DIGIT) != 0) as u32;
+            if or & CTRL != 0 {
+                st.control = tok.iter().filter(|&&c| c < 0x20 || c == 0x7F).count() as u32;
+            }
+            if or & (LOWER | UPPER) != 0 {
+                st.groups = 1 << Script::Latin.index();
+            }
+            st
+        } else if ascii {
+            ascii_stats(tok)
         } else {
             unicode_stats(&text[start..i], &mut out.script_letters)
         };
-        let junk = st.is_junk();
+        let junk = (!ascii || tok.len() >= 16 || or & CTRL != 0) && st.is_junk();
         out.junk_tokens += junk as u32;
         out.all_groups |= st.groups;
         let token_index = out.tokens.len() as u32;
@@ -356,34 +418,54 @@ fn scan_into(text: &str, out: &mut Scan) {
             groups: st.groups,
         });
 
-        // Plain word?
-        let mut ws = 0;
-        let mut we = tok.len();
-        while ws < we && is_leading_punct(tok[ws]) {
-            ws += 1;
+        // Plain word: ASCII letters with inner `-`/`'`, after stripping punctuation.
+        if !ascii || or & (LOWER | UPPER) == 0 {
+            prev = None;
+            line_start = false;
+            continue;
         }
-        let mut trailing = 0u8;
-        while we > ws && is_trailing_punct(tok[we - 1]) {
-            if trailing == 0 || matches!(tok[we - 1], b'.' | b'?' | b'!') {
-                trailing = tok[we - 1];
+        let (ws, we, trailing) = if or & !(LOWER | UPPER) == 0 {
+            (0, tok.len(), 0u8)
+        } else {
+            let mut ws = 0;
+            let mut we = tok.len();
+            while ws < we && is_leading_punct(tok[ws]) {
+                ws += 1;
             }
-            we -= 1;
-        }
+            let mut trailing = 0u8;
+            while we > ws && is_trailing_punct(tok[we - 1]) {
+                if trailing == 0 || matches!(tok[we - 1], b'.' | b'?' | b'!') {
+                    trailing = tok[we - 1];
+                }
+                we -= 1;
+            }
+            (ws, we, trailing)
+        };
         let core = &tok[ws..we];
         let is_word = !core.is_empty()
             && core.len() <= 24
             && core[0].is_ascii_alphabetic()
             && core[core.len() - 1].is_ascii_alphabetic()
-            && core
-                .iter()
-                .all(|&x| x.is_ascii_alphabetic() || x == b'-' || x == b'\'');
+            && (or & !(LOWER | UPPER) == 0
+                || core
+                    .iter()
+                    .all(|&x| BYTE_CLASS[x as usize] & (LOWER | UPPER | WORDPUNCT) != 0));
         if !is_word {
             prev = None;
             line_start = false;
             continue;
         }
         let len = core.len();
-        let lower_hash = hash_lower(core);
+        let all_lower = or & UPPER == 0 || !core.iter().any(u8::is_ascii_uppercase);
+        let titlecase = !all_lower
+            && len > 1
+            && core[0].is_ascii_uppercase()
+            && !core[1..].iter().any(u8::is_ascii_uppercase);
+        let lower_hash = if all_lower && len == tok.len() {
+            tok_hash
+        } else {
+            hash_lower(core)
+        };
         let entry = if len <= 13 {
             lexicon_lookup(lex, lower_hash, core)
         } else {
@@ -396,10 +478,6 @@ fn scan_into(text: &str, out: &mut Scan) {
             out.categories[ci as usize] += 1;
         }
         let class = entry.and_then(|e| e.class);
-        let all_lower = !core.iter().any(u8::is_ascii_uppercase);
-        let titlecase = len > 1
-            && core[0].is_ascii_uppercase()
-            && !core[1..].iter().any(u8::is_ascii_uppercase);
         if all_lower {
             let (x, y) = bloom_bits(lower_hash);
             out.lower_seen[x / 64] |= 1 << (x % 64);
@@ -418,12 +496,22 @@ fn scan_into(text: &str, out: &mut Scan) {
                     anomalies += 1;
                 }
                 if let (Some(ca), Some(cb)) = (pclass, class) {
-                    // Closed-class words are short ASCII: lowercase them on the stack.
-                    let mut pa = [0u8; 16];
-                    let mut pb = [0u8; 16];
-                    let pw = lower_str(&b[pstart..pstart + plen], &mut pa);
-                    let cw = lower_str(core, &mut pb);
-                    anomalies += lexicon::implausible_classes(ca, cb, pw, cw) as u8;
+                    // The classes decide; the words matter only for auxiliary chains.
+                    let needs_words = matches!(
+                        (ca, cb),
+                        (WordClass::Auxiliary, WordClass::Auxiliary)
+                            | (WordClass::Preposition, WordClass::Auxiliary)
+                    );
+                    let bad = if needs_words {
+                        let mut pa = [0u8; 16];
+                        let mut pb = [0u8; 16];
+                        let pw = lower_str(&b[pstart..pstart + plen], &mut pa);
+                        let cw = lower_str(core, &mut pb);
+                        lexicon::implausible_classes(ca, cb, pw, cw)
+                    } else {
+                        lexicon::implausible_classes(ca, cb, "", "")
+                    };
+                    anomalies += bad as u8;
                 }
             } else if matches!(ptrail, b'.' | b'?' | b'!') && all_lower {
                 anomalies += 1;
@@ -442,23 +530,9 @@ fn scan_into(text: &str, out: &mut Scan) {
     }
 }
 
-fn ascii_stats(tok: &[u8], letters: &mut [u32; Script::ALL.len()]) -> TokenStats {
+fn ascii_stats(tok: &[u8]) -> TokenStats {
     let mut st = TokenStats::new();
     st.chars = tok.len() as u32;
-    if tok.len() < 16 {
-        // Too short for the base64 rule: only letters and controls matter.
-        let mut n_letters = 0u32;
-        for &c in tok {
-            n_letters += c.is_ascii_alphabetic() as u32;
-            st.control += (c < 0x20 || c == 0x7F) as u32;
-            st.alnum += c.is_ascii_alphanumeric() as u32;
-        }
-        if n_letters > 0 {
-            letters[Script::Latin.index()] += n_letters;
-            st.groups = 1 << Script::Latin.index();
-        }
-        return st;
-    }
     let mut prev: Option<RunClass> = None;
     let mut n_letters = 0u32;
     for &c in tok {
@@ -494,7 +568,6 @@ fn ascii_stats(tok: &[u8], letters: &mut [u32; Script::ALL.len()]) -> TokenStats
     }
     st.end_run();
     if n_letters > 0 {
-        letters[Script::Latin.index()] += n_letters;
         st.groups = 1 << Script::Latin.index();
     }
     st
@@ -525,7 +598,10 @@ fn unicode_stats(tok: &str, letters: &mut [u32; Script::ALL.len()]) -> TokenStat
         prev_char = ch;
         let rc = match cls {
             CharClass::Letter(s) => {
-                letters[s.index()] += 1;
+                // ASCII letters are counted for the whole text in one pass (`scan_into`).
+                if !ch.is_ascii() {
+                    letters[s.index()] += 1;
+                }
                 if let Some(g) = mixing_group(s) {
                     let bit = 1u32 << g.index();
                     if st.groups & bit == 0 {
