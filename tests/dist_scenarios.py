@@ -85,6 +85,46 @@ def _reduce_example_metrics(out: Path, ctx) -> None:
     (out / f"metrics_rank{r}.json").write_text(json.dumps(reduce_metrics(acc, ctx)))
 
 
+def _nonfinite_step(out: Path, model_dir: str, ctx) -> None:
+    """The trainer's update (archer.train.actor) with a NaN advantage on the LAST rank only: every
+    rank must skip the step together (no hang, weights unchanged), then a finite step moves them."""
+    from archer.train.actor import UpdateSettings, build_batch, compute_logprobs, update_policy
+
+    model = _model(model_dir)
+    if ctx.distributed:
+        shard_model(model, ctx)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    batch = build_batch([[5, 6, 7]] * 4, [[8, 9, 10, 11], [12, 13], [14, 15, 16], [17]], pad_id=0)
+    old = compute_logprobs(model, batch, temperature=1.0, micro_batch_size=4, device="cpu")
+    settings = UpdateSettings(
+        ppo_epochs=1, mini_batch_size=4, micro_batch_size=2, temperature=1.0,
+        clip_ratio_low=0.2, clip_ratio_high=0.2, clip_ratio_c=3.0, loss_agg_mode="token-mean",
+        entropy_coeff=0.0, use_kl_loss=False, kl_loss_coef=0.0, kl_loss_type="low_var_kl",
+        grad_clip=1.0,
+    )  # fmt: skip
+    advantages = torch.tensor([1.0, -1.0, 0.5, -0.5])
+    poisoned = advantages.clone()
+    if ctx.rank == ctx.world_size - 1:
+        poisoned[0] = float("nan")
+    before = {k: v.clone() for k, v in full_state_dict_on_rank0(model).items()}
+    acc = MetricAcc()
+    update_policy(model, optimizer, batch, old, None, poisoned, settings, "cpu", acc)
+    skipped = reduce_metrics(acc, ctx)
+    after_skip = {k: v.clone() for k, v in full_state_dict_on_rank0(model).items()}
+    acc = MetricAcc()
+    update_policy(model, optimizer, batch, old, None, advantages, settings, "cpu", acc)
+    stepped = reduce_metrics(acc, ctx)
+    after_step = full_state_dict_on_rank0(model)
+    if ctx.is_main:
+        result = {
+            "skips": skipped["actor/nonfinite_skips"],
+            "changed_by_skip": max(float((after_skip[k] - before[k]).abs().max()) for k in before),
+            "skips_after": stepped["actor/nonfinite_skips"],
+            "changed_by_step": max(float((after_step[k] - before[k]).abs().max()) for k in before),
+        }
+        (out / "nonfinite.json").write_text(json.dumps(result))
+
+
 def _save_full(model, path: Path, ctx) -> None:
     full = full_state_dict_on_rank0(model)
     if ctx.is_main:
@@ -111,6 +151,7 @@ def fsdp_step(out: Path, model_dir: str) -> None:
     result["world_size"] = ctx.world_size
     result["sharded"] = ctx.distributed
     _reduce_example_metrics(out, ctx)
+    _nonfinite_step(out, model_dir, ctx)
     _save_full(model, out / "model.safetensors", ctx)
     if ctx.is_main:
         save_file({"ref_logprobs": ref_lp}, str(out / "ref.safetensors"))

@@ -71,6 +71,12 @@ def test_fsdp2_two_ranks_equal_one_process(single, model_dir, tmp_path):
     assert m["response_length/min"] == 4  # min of minima
     assert m["timing_s/gen"] == 2.5  # the slowest rank's time
 
+    # a NaN on one rank: all ranks skip that update together (a hang would time out), weights stay
+    for out in (single, tmp_path):
+        nonfinite = json.loads((out / "nonfinite.json").read_text())
+        assert nonfinite["skips"] == 1 and nonfinite["changed_by_skip"] == 0.0
+        assert nonfinite["skips_after"] == 0 and nonfinite["changed_by_step"] > 0
+
 
 def test_dcp_checkpoint_from_two_ranks_resumes_on_one(model_dir, tmp_path):
     scenario("dcp_save", tmp_path, model_dir, nproc=2)

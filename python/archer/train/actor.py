@@ -15,7 +15,7 @@ import torch
 
 from archer import algo
 from archer.train.context import MetricAcc
-from archer.train.fsdp import clip_grad_norm_
+from archer.train.fsdp import clip_grad_norm_, is_sharded
 
 
 @dataclass
@@ -155,6 +155,7 @@ def update_policy(
     """
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
+    sharded = is_sharded(model)  # [scale-out] FSDP2: ranks must stay in step
     n = batch.size
     skips = 0
     for _epoch in range(s.ppo_epochs):
@@ -210,14 +211,18 @@ def update_policy(
                 acc.mean("actor/ppo_kl", stats["ppo_kl"].item())
                 if not _finite(loss.detach()):
                     bad = True
-                    break
+                    if not sharded:
+                        break
+                    # [scale-out] under FSDP every rank must run the same backward passes and
+                    # collectives: the NaN goes through, reaches every rank's gradient shards
+                    # in the reduce-scatter, and all ranks skip this step together below
                 (loss / len(micro_chunks)).backward()
             if all_reduce_grads is not None and not bad:
                 all_reduce_grads(params)
-            if not bad:
+            if not bad or sharded:
                 # [scale-out] DTensor-aware: the global norm over every rank's shards
                 grad_norm = clip_grad_norm_(params, s.grad_clip)
-                bad = not _finite(grad_norm)
+                bad = bad or not _finite(grad_norm)
                 if not bad:
                     acc.mean("actor/grad_norm", float(grad_norm))
             if bad:
@@ -225,4 +230,4 @@ def update_policy(
                 optimizer.zero_grad(set_to_none=True)
                 continue
             optimizer.step()
-    acc.sum("actor/nonfinite_skips", skips)
+    acc.max("actor/nonfinite_skips", skips)  # [scale-out] ranks skip together: not a sum
