@@ -194,3 +194,6 @@ pub fn inspect_batch(
         texts.par_iter().map(|t| inspect(t, cfg)).collect()
     }))
 }
+
+#[cfg(test)]
+mod fuzz_tests;
