@@ -1,0 +1,116 @@
+"""Batch scoring throughput: inspection MB/s and the whole one-call batch vs math-verify.
+
+Usage: python benches/bench_scoring.py [--file ../shared/data/rollout_batch_1024.jsonl]
+                                       [--repeat N] [--skip-math-verify]
+
+Prints, on the same batch and in the same run:
+- inspection throughput (all detectors, `archer.scoring.inspect_texts`) single-thread and
+  all-threads, in MB/s of UTF-8 text (median of --repeat runs);
+- the whole `score_batch` call (verify + inspect + overlong shaping + advantages + metrics),
+  single-thread and all-threads, in ms;
+- math-verify's single-thread time for the same batch (`verify(parse(gold), parse(response))`,
+  verification only) and the ratio to archer's whole batch call.
+Targets (issue 4): inspection >= 200 MB/s single-thread; the whole batch < 20 ms on a 2-core
+machine. Timings on a shared machine vary with its load; the load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+from archer import _native
+from archer.scoring import ScoringConfig, inspect_texts, score_batch
+
+
+def load(path: str):
+    with open(path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    ids: dict[str, int] = {}
+    groups = [ids.setdefault(r["prompt_id"], len(ids)) for r in rows]
+    return rows, groups
+
+
+def median_time(fn, repeat: int) -> float:
+    fn()  # warm-up: thread pool, page faults
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cpu_time(fn, repeat: int) -> float:
+    """Process CPU seconds per call (all threads): less sensitive to other load than wall time."""
+    start = time.process_time()
+    for _ in range(repeat):
+        fn()
+    return (time.process_time() - start) / repeat
+
+
+def math_verify_time(responses, truths) -> float | None:
+    try:
+        from math_verify import parse, verify
+    except ImportError:
+        return None
+    start = time.perf_counter()
+    for r, t in zip(responses, truths, strict=True):
+        try:
+            verify(parse(t), parse(r))
+        except Exception:  # math-verify raises on some inputs; count the time anyway
+            pass
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--file", default="../shared/data/rollout_batch_1024.jsonl")
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--skip-math-verify", action="store_true")
+    args = ap.parse_args()
+
+    rows, groups = load(args.file)
+    responses = [r["response"] for r in rows]
+    truths = [r["ground_truth"] for r in rows]
+    lengths = [r["response_tokens"] for r in rows]
+    finish = [r["finish_reason"] for r in rows]
+    mb = sum(len(r.encode("utf-8")) for r in responses) / 1e6
+    n_all = _native.default_threads()
+    print(f"batch: {len(rows)} responses, {mb:.2f} MB, {len(set(groups))} groups; {n_all} threads")
+    print(f"load average: {os.getloadavg()[0]:.2f}")
+
+    for threads, label in ((1, "single-thread"), (0, f"all-threads ({n_all})")):
+        t = median_time(lambda th=threads: inspect_texts(responses, threads=th), args.repeat)
+        print(
+            f"inspection {label}: {t * 1e3:.2f} ms = {mb / t:.0f} MB/s (target >= 200 MB/s single-thread)"
+        )
+
+    cfg_kw = dict(overlong_buffer_len=256, max_response_length=4096)
+    whole = {}
+    for threads, label in ((1, "single-thread"), (0, f"all-threads ({n_all})")):
+        cfg = ScoringConfig(threads=threads, **cfg_kw)
+        whole[threads] = median_time(
+            lambda c=cfg: score_batch(
+                responses, truths, groups, response_lengths=lengths, finish_reasons=finish, config=c
+            ),
+            args.repeat,
+        )
+        print(
+            f"score_batch (verify+inspect+advantages) {label}: {whole[threads] * 1e3:.2f} ms (target < 20 ms)"
+        )
+
+    if not args.skip_math_verify:
+        mv = math_verify_time(responses, truths)
+        if mv is None:
+            print("math-verify: not installed (pip install math-verify)")
+        else:
+            print(f"math-verify single-thread, verification only: {mv * 1e3:.1f} ms")
+            print(f"ratio math-verify / archer whole batch (all threads): {mv / whole[0]:.0f}x")
+
+
+if __name__ == "__main__":
+    main()
