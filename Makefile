@@ -35,6 +35,7 @@ wheel:
 bench: setup
 	$(BIN)/python benches/bench_advantages.py
 	$(BIN)/python benches/bench_step.py
+	$(BIN)/python benches/bench_scoring.py
 
 clean:
 	rm -rf target dist $(VENV) .pytest_cache
