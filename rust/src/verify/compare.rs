@@ -36,8 +36,8 @@ const N_POINTS: usize = 4;
 
 /// Decide the status of `answer` (already extracted) against `truth`.
 pub fn judge(answer: &str, truth: &str, budget: &mut Budget) -> Status {
-    let a = answer.trim();
-    let t = truth.trim();
+    let a = strip_markup(answer);
+    let t = strip_markup(truth);
     if a.is_empty() || is_blank_math(a) {
         return Status::NoAnswer;
     }
@@ -109,6 +109,24 @@ fn plain_integers_equal(a: &str, t: &str) -> Option<bool> {
     }
     let (x, y) = (digits(a)?, digits(t)?);
     Some(x == y)
+}
+
+/// Markdown emphasis around an answer (`**42**`) and a sentence-final period (`5.`).
+fn strip_markup(s: &str) -> &str {
+    let mut t = s.trim();
+    loop {
+        let before = t;
+        t = t.trim_matches(|c: char| c == '*' || c.is_whitespace());
+        if let Some(inner) = t.strip_prefix("__").and_then(|x| x.strip_suffix("__")) {
+            t = inner;
+        }
+        if t.ends_with('.') && !t.ends_with("\\.") {
+            t = &t[..t.len() - 1];
+        }
+        if t == before {
+            return t;
+        }
+    }
 }
 
 /// `\quad`, `~`, `\ ` only: an empty box.
@@ -224,10 +242,20 @@ fn text_equal(a: &str, t: &str) -> bool {
 /// Drop a leading `v =` / `v \in` (one variable on the left); expand `±` into a set.
 fn normalize(a: Ans) -> Ans {
     match a {
+        // `x = 3`, `(x, y) = (3, 4)`, `x \in [2, 5)`: only variables on the left.
         Ans::Rel(mut items, ops)
             if ops.len() == 1
                 && matches!(ops[0], RelOp::Eq | RelOp::In)
-                && matches!(items[0], Ans::Expr(Expr::Var(_))) =>
+                && only_variables(&items[0]) =>
+        {
+            normalize(items.pop().unwrap_or(Ans::Set(Vec::new())))
+        }
+        // `m + n = 25`: an expression in variables set equal to a constant is that constant.
+        Ans::Rel(mut items, ops)
+            if ops.len() == 1
+                && ops[0] == RelOp::Eq
+                && has_variables(&items[0])
+                && !has_variables(&items[1]) =>
         {
             normalize(items.pop().unwrap_or(Ans::Set(Vec::new())))
         }
@@ -308,6 +336,27 @@ fn inequality_interval(items: &[Ans], ops: &[RelOp]) -> Option<Ans> {
         close: if hi_closed { ']' } else { ')' },
         items: vec![lo, hi],
     })
+}
+
+/// A variable, or a tuple/set of variables.
+fn only_variables(a: &Ans) -> bool {
+    match a {
+        Ans::Expr(Expr::Var(_)) => true,
+        Ans::Bracket { items, .. } | Ans::Set(items) => {
+            !items.is_empty() && items.iter().all(only_variables)
+        }
+        _ => false,
+    }
+}
+
+fn has_variables(a: &Ans) -> bool {
+    let mut found = false;
+    let mut visit = |e: &Expr| e.walk(&mut |n| found |= matches!(n, Expr::Var(_)));
+    match a {
+        Ans::Expr(e) => visit(e),
+        _ => return true,
+    }
+    found
 }
 
 /// `x = 1 or x = 2` lists whose items were `±` sets become one flat set.

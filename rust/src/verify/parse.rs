@@ -500,7 +500,29 @@ impl Parser<'_> {
                     match name.as_str() {
                         "e" => Expr::Const(Constant::E),
                         "i" => Expr::Const(Constant::I),
-                        _ => Expr::Var(name),
+                        _ => {
+                            // `f(x)`: function notation is one opaque quantity, so `f(x) = 2x`
+                            // reads as an assignment like `y = 2x`.
+                            let arg = match (
+                                self.toks.get(self.pos),
+                                self.toks.get(self.pos + 1),
+                                self.toks.get(self.pos + 2),
+                            ) {
+                                (Some(Tok::Sym('(')), Some(Tok::Var(a)), Some(Tok::Sym(')')))
+                                    if *a != name =>
+                                {
+                                    Some(a.clone())
+                                }
+                                _ => None,
+                            };
+                            match arg {
+                                Some(a) => {
+                                    self.pos += 3;
+                                    Expr::Var(format!("{name}({a})"))
+                                }
+                                None => Expr::Var(name),
+                            }
+                        }
                     }
                 }
             }
