@@ -211,3 +211,31 @@ def test_bad_input_is_named():
         score_batch([], [], [])
     with pytest.raises(ScoringInputError, match="responses\\[0\\]"):
         score_batch([None], ["1"], [0])
+
+
+def test_archer_score_adds_inspection_fields_and_inspects_rows_without_truth(tmp_path):
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from archer.cli import app
+
+    src, out = tmp_path / "texts.jsonl", tmp_path / "out.jsonl"
+    rows = [
+        {"text": "Let me think. " + "& " * 100},
+        {"text": "We add 2 and 3, which gives 5 in total, so the answer is \\boxed{5}.", "gt": "5"},
+        {"text": "คำตอบ: 7", "gt": None},
+    ]
+    src.write_text("".join(_json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    args = ["score", str(src), "--response-key", "text", "--truth-key", "gt", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    got = [_json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["status"] for r in got] == ["no_ground_truth", "match", "no_ground_truth"]
+    assert [r["repetition"] for r in got] == [True, False, False]
+    assert [r["shortcut"] for r in got] == [False, True, True]
+    assert got[2]["language_drift"] is True and got[2]["correct"] is None
+    assert isinstance(got[1]["logical_connectives"], int)
+    assert isinstance(got[0]["repetition_score"], float)
+    for text in ("inspection only", "repetition rate", "shortcut rate", "logical_connectives"):
+        assert text in res.output

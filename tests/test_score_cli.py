@@ -52,10 +52,11 @@ def test_score_errors_name_the_problem(tmp_path):
     res = runner.invoke(app, ["score", str(tmp_path / "missing.jsonl")])
     assert res.exit_code == 2 and "no such file" in res.output
     src = tmp_path / "bad.jsonl"
-    src.write_text('{"response": "x"}\n', encoding="utf-8")
+    # A row without a ground truth is inspected only (issue 4); a missing response is an error.
+    src.write_text('{"text": "x"}\n', encoding="utf-8")
     res = runner.invoke(app, ["score", str(src)])
-    assert res.exit_code == 2 and "missing key 'ground_truth'" in res.output
-    assert "--truth-key" in res.output
+    assert res.exit_code == 2 and "missing key 'response'" in res.output
+    assert "--response-key" in res.output
     src.write_text("{not json\n", encoding="utf-8")
     res = runner.invoke(app, ["score", str(src)])
     assert res.exit_code == 2 and "bad.jsonl:1" in res.output

@@ -2,6 +2,10 @@
 
 `archer score FILE.jsonl`: verify every row's response against its ground truth with the native
 verifier, write the rows with `correct`, `answer` and `status` added, and print a summary.
+Every row is also inspected for degeneracy (archer.scoring.inspect): the flags `repetition`,
+`gibberish`, `language_drift`, `shortcut`, `logical_connectives` and the detector scores are
+added to each row and their rates to the summary. Rows without a ground truth (no truth field, or
+null) get inspection only.
 The flow is read -> verify (one native batch call) -> `scored_row` per row -> write; other
 per-row fields belong in `scored_row`.
 """
@@ -15,7 +19,22 @@ from typing import Annotated, Any
 
 import typer
 
+from archer.scoring.inspect import FLAGS, Inspections, inspect_texts
 from archer.scoring.verify import STATUSES, BatchVerdicts, Verdict, verify_batch
+
+# Inspection fields copied into each output row.
+INSPECTION_FIELDS = (
+    *FLAGS,
+    "repetition_score",
+    "repetition_copies",
+    "gibberish_score",
+    "foreign_share",
+    "dominant_foreign_script",
+    "words_before_answer",
+    "logical_connectives",
+    "repetition_ratio",
+    "maximum_frequency",
+)
 
 
 class RowsError(ValueError):
@@ -23,7 +42,8 @@ class RowsError(ValueError):
 
 
 def read_rows(path: Path, response_key: str, truth_key: str) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; every row must have string `response_key` and `truth_key` fields."""
+    """Rows of a JSONL file; every row must have a string `response_key` field. A row without
+    `truth_key` (or with null) is kept for inspection only."""
     if not path.is_file():
         raise RowsError(f"{path}: no such file (pass a JSONL file with one object per line)")
     rows: list[dict[str, Any]] = []
@@ -38,6 +58,8 @@ def read_rows(path: Path, response_key: str, truth_key: str) -> list[dict[str, A
             if not isinstance(row, dict):
                 raise RowsError(f"{path}:{lineno}: expected a JSON object per line")
             for key, flag in ((response_key, "--response-key"), (truth_key, "--truth-key")):
+                if key == truth_key and row.get(key) is None:
+                    continue  # no ground truth: inspection only
                 if key not in row:
                     raise RowsError(
                         f"{path}:{lineno}: missing key {key!r} (keys: {sorted(row)}); "
@@ -49,12 +71,18 @@ def read_rows(path: Path, response_key: str, truth_key: str) -> list[dict[str, A
     return rows
 
 
-def scored_row(row: dict[str, Any], verdict: Verdict) -> dict[str, Any]:
-    """The output row for one input row: the input fields plus the verdict fields."""
+def scored_row(
+    row: dict[str, Any], verdict: Verdict | None, inspection: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The output row for one input row: the input fields plus the verdict fields (`None` for a
+    row without ground truth) and the inspection fields."""
     out = dict(row)
-    out["correct"] = verdict.correct
-    out["answer"] = verdict.extracted
-    out["status"] = verdict.status
+    out["correct"] = None if verdict is None else verdict.correct
+    out["answer"] = None if verdict is None else verdict.extracted
+    out["status"] = "no_ground_truth" if verdict is None else verdict.status
+    for key in INSPECTION_FIELDS if inspection is not None else ():
+        v = inspection[key]
+        out[key] = round(v, 4) if isinstance(v, float) else v
     return out
 
 
@@ -66,16 +94,23 @@ def score_rows(
     mode: str = "archer",
     threads: int = 0,
 ) -> tuple[list[dict[str, Any]], BatchVerdicts, float]:
-    """Verify every row; returns (output rows, verdicts, seconds spent verifying)."""
+    """Verify the rows with a ground truth and inspect every row; returns (output rows, verdicts
+    of the rows with a ground truth, seconds spent verifying). The inspection is in
+    `score_rows.last_inspection` for the summary."""
+    with_truth = [i for i, r in enumerate(rows) if r.get(truth_key) is not None]
     start = time.perf_counter()
     verdicts = verify_batch(
-        [r[response_key] for r in rows],
-        [r[truth_key] for r in rows],
+        [rows[i][response_key] for i in with_truth],
+        [rows[i][truth_key] for i in with_truth],
         mode=mode,  # type: ignore[arg-type]
         threads=threads,
     )
     seconds = time.perf_counter() - start
-    return [scored_row(r, verdicts[i]) for i, r in enumerate(rows)], verdicts, seconds
+    inspection = inspect_texts([r[response_key] for r in rows], threads=threads)
+    score_rows.last_inspection = inspection  # type: ignore[attr-defined]
+    by_row: dict[int, Verdict] = {i: verdicts[k] for k, i in enumerate(with_truth)}
+    out = [scored_row(r, by_row.get(i), inspection.row(i)) for i, r in enumerate(rows)]
+    return out, verdicts, seconds
 
 
 def _summary(path: Path, verdicts: BatchVerdicts, seconds: float, mode: str, out: Path | None):
@@ -85,12 +120,21 @@ def _summary(path: Path, verdicts: BatchVerdicts, seconds: float, mode: str, out
     table = Table(title=f"archer score {path.name} (mode={mode})", show_header=True)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("responses", f"{n}")
+    inspection: Inspections | None = getattr(score_rows, "last_inspection", None)
+    if inspection is not None and len(inspection) > n:
+        table.add_row("inspection only (no ground truth)", f"{len(inspection) - n}")
     table.add_row("accuracy", f"{verdicts.accuracy:.4f} ({int(verdicts.correct.sum())}/{n})")
     counts = verdicts.status_counts()
     for s in STATUSES:
         share = counts[s] / n if n else 0.0
         table.add_row(f"status {s}", f"{counts[s]} ({share:.1%})")
+    if inspection is not None:
+        m = inspection.metrics
+        for f in FLAGS:
+            table.add_row(f"{f} rate", f"{m[f'degeneracy/{f}_rate']:.1%}")
+        table.add_row("logical_connectives (mean)", f"{m['token/logical_connectives']:.2f}")
+        table.add_row("gibberish_score (mean)", f"{m['degeneracy/gibberish_score']:.3f}")
+        table.add_row("repetition_ratio (mean)", f"{m['token/repetition_ratio']:.3f}")
     rate = n / seconds if seconds > 0 else float("inf")
     table.add_row("verify time", f"{seconds * 1e3:.1f} ms")
     table.add_row("throughput", f"{rate:,.0f} responses/s")
