@@ -121,13 +121,14 @@ def _summary(path: Path, verdicts: BatchVerdicts, seconds: float, mode: str, out
     table.add_column("metric")
     table.add_column("value", justify="right")
     inspection: Inspections | None = getattr(score_rows, "last_inspection", None)
+    table.add_row("responses", f"{n if inspection is None else len(inspection)}")
     if inspection is not None and len(inspection) > n:
         table.add_row("inspection only (no ground truth)", f"{len(inspection) - n}")
-    table.add_row("accuracy", f"{verdicts.accuracy:.4f} ({int(verdicts.correct.sum())}/{n})")
-    counts = verdicts.status_counts()
-    for s in STATUSES:
-        share = counts[s] / n if n else 0.0
-        table.add_row(f"status {s}", f"{counts[s]} ({share:.1%})")
+    if n:  # rows with a ground truth were verified
+        table.add_row("accuracy", f"{verdicts.accuracy:.4f} ({int(verdicts.correct.sum())}/{n})")
+        counts = verdicts.status_counts()
+        for s in STATUSES:
+            table.add_row(f"status {s}", f"{counts[s]} ({counts[s] / n:.1%})")
     if inspection is not None:
         m = inspection.metrics
         for f in FLAGS:
@@ -136,8 +137,9 @@ def _summary(path: Path, verdicts: BatchVerdicts, seconds: float, mode: str, out
         table.add_row("gibberish_score (mean)", f"{m['degeneracy/gibberish_score']:.3f}")
         table.add_row("repetition_ratio (mean)", f"{m['token/repetition_ratio']:.3f}")
     rate = n / seconds if seconds > 0 else float("inf")
-    table.add_row("verify time", f"{seconds * 1e3:.1f} ms")
-    table.add_row("throughput", f"{rate:,.0f} responses/s")
+    if n:
+        table.add_row("verify time", f"{seconds * 1e3:.1f} ms")
+        table.add_row("throughput", f"{rate:,.0f} responses/s")
     if out is not None:
         table.add_row("written to", str(out))
     return table
