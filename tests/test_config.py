@@ -173,3 +173,20 @@ def test_cli_presets_list_and_diff():
     assert show.exit_code == 0 and "ABANDON" in show.output and "seed 000" in show.output
     bad = runner.invoke(app, ["presets", "diff", "v3", "v9"])
     assert bad.exit_code == 2 and "unknown preset" in bad.output
+
+
+def test_missing_model_fails_before_torch_is_imported():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from archer.cli import app\n"
+        "r = CliRunner().invoke(app, ['train', '--preset', 'v5'])\n"
+        "assert r.exit_code == 2, r.output\n"
+        "print('torch imported:', 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "torch imported: False" in out.stdout

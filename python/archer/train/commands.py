@@ -169,7 +169,7 @@ def train(
                 quiet=quiet,
                 overrides=overrides,
             )
-        from archer.train.factory import resolve_model_path
+        from archer.train.model_path import resolve_model_path
 
         if cfg.model.path or cfg.model.intended not in ("tiny", "tiny-char"):
             resolve_model_path(cfg)  # a missing model fails now, not after minutes of set-up
