@@ -141,3 +141,20 @@ def test_guard_breach_is_logged_without_stopping(tmp_path):
     result = run_training(cfg, on_event=events.append)
     assert result.stopped == "completed" and result.last_step == 2
     assert sum("guardrail breached" in e for e in events) >= 2
+
+
+def test_validation_metrics_every_test_freq_steps(tmp_path):
+    cfg = _smoke(
+        tmp_path,
+        "trainer.test_freq=2",
+        "trainer.total_steps=3",
+        "trainer.save_freq=0",
+        'data.val_files=["../shared/data/math500.jsonl"]',
+        "data.val_max_prompts=3",
+        "rollout.max_response_length=8",
+        "scoring.overlong_buffer_len=0",
+    )
+    rows = read_metrics(run_training(cfg).run_dir / "metrics.jsonl")
+    has_val = [("val/accuracy" in r) for r in rows]
+    assert has_val == [False, True, True]  # step 2 (test_freq) and the last step
+    assert rows[1]["val/prompts"] == 3 and 0 <= rows[1]["val/pass@4"] <= 1

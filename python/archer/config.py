@@ -46,6 +46,9 @@ class DataConfig(_Section):
     # the answer, so it is prepended to the response for scoring.
     assistant_prefill: str = ""
     max_prompt_length: int = Field(2048, gt=0)  # tokens; longer prompts are filtered and counted
+    # Held-out prompts scored every trainer.test_freq steps (same readers as train_files).
+    val_files: list[str] = Field(default_factory=list)
+    val_max_prompts: int = Field(0, ge=0)  # 0: all of them
     shuffle: bool = True
     seed: int = 1
 
@@ -121,6 +124,7 @@ class TrainerConfig(_Section):
     cpu_threads: int = Field(0, ge=0)
     seed: int = 0
     save_freq: int = Field(0, ge=0)  # checkpoint every N steps (0: only at the end)
+    test_freq: int = Field(0, ge=0)  # validate every N steps and at the end (needs data.val_files)
     keep_checkpoints: int = Field(2, ge=1)
     output_dir: str = "runs"
     run_id: str | None = None  # default: <preset>-<UTC timestamp>

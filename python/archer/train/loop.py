@@ -137,6 +137,14 @@ def run_training(
             f"{cfg.data.max_prompt_length} tokens ({len(prompts.examples)} kept)"
         )
     sampler = PromptSampler(len(prompts.examples), seed=cfg.data.seed, shuffle=cfg.data.shuffle)
+    val_set = None
+    if cfg.data.val_files and cfg.trainer.test_freq:
+        val_set = prepare(load_examples(cfg.data.val_files), tokenizer, cfg.data)
+        if cfg.data.val_max_prompts:
+            keep = cfg.data.val_max_prompts
+            val_set = type(val_set)(
+                val_set.examples[:keep], val_set.prompt_ids[:keep], val_set.n_filtered
+            )
 
     start_step = 0
     latest = None
@@ -335,6 +343,10 @@ def run_training(
             metrics["training/global_step"] = step
             metrics["training/epoch"] = sampler.epoch
             metrics["data/filtered_prompts"] = prompts.n_filtered
+            if val_set is not None and (step % t.test_freq == 0 or step == t.total_steps):
+                from archer.train.validate import run_validation
+
+                metrics.update(run_validation(engine, val_set, cfg, ctx))
             if ctx.is_main:
                 tracker.log(step, metrics)
                 tracker.log_rollouts(step, _rollout_records(rollouts, examples, scores, cfg))
