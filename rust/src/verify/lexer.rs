@@ -3,6 +3,7 @@
 //! separators are merged into one number; Unicode math symbols map to their LaTeX meaning.
 
 use super::budget::{Budget, Fail, Res, MAX_DEPTH};
+use super::lexicon::{DROPPED, FUNCTION_WORDS, GREEK, INLINE_WRAPPERS, SHORT_WORDS, TEXT_WRAPPERS};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tok {
@@ -37,128 +38,6 @@ pub enum Tok {
     Begin(String),
     End(String),
 }
-
-/// Commands that only change fonts or spacing: their brace argument is kept as math.
-const INLINE_WRAPPERS: &[&str] = &[
-    "mathbf",
-    "mathrm",
-    "textbf",
-    "mathit",
-    "boldsymbol",
-    "bm",
-    "mathsf",
-    "mathtt",
-    "mathnormal",
-    "boxed",
-    "fbox",
-    "underline",
-    "emph",
-    "mathbb",
-    "mathcal",
-    "hbox",
-    "textit",
-    "pmb",
-    "smash",
-];
-/// Commands whose argument is text.
-const TEXT_WRAPPERS: &[&str] = &[
-    "text",
-    "mbox",
-    "textrm",
-    "textnormal",
-    "textup",
-    "texttt",
-    "textsf",
-];
-/// Commands dropped entirely (spacing, sizing, style).
-const DROPPED: &[&str] = &[
-    "left",
-    "right",
-    "displaystyle",
-    "textstyle",
-    "scriptstyle",
-    "big",
-    "Big",
-    "bigg",
-    "Bigg",
-    "bigl",
-    "bigr",
-    "Bigl",
-    "Bigr",
-    "biggl",
-    "biggr",
-    "quad",
-    "qquad",
-    "limits",
-    "nolimits",
-    "middle",
-    "rm",
-    "bf",
-    "it",
-    "cal",
-    "hfill",
-    "vphantom",
-    "phantom",
-    "hspace",
-    "mathstrut",
-    "strut",
-    "nonumber",
-    "notag",
-    "relax",
-    "protect",
-    "allowbreak",
-    "kern",
-    "enspace",
-    "dollar",
-    "ensuremath",
-];
-const GREEK: &[&str] = &[
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "varepsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "vartheta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "rho",
-    "sigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "varphi",
-    "chi",
-    "psi",
-    "omega",
-    "Gamma",
-    "Delta",
-    "Theta",
-    "Lambda",
-    "Xi",
-    "Sigma",
-    "Phi",
-    "Psi",
-    "Omega",
-];
-/// Plain-text letter runs in math mode that are function names, not products of variables.
-pub const FUNCTION_WORDS: &[&str] = &[
-    "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-    "ln", "log", "exp", "sqrt", "pi", "infty", "inf", "infinity",
-];
-/// Short letter runs that are unit or connector words rather than products of variables.
-const SHORT_WORDS: &[&str] = &[
-    "cm", "mm", "km", "kg", "mg", "ml", "mL", "hr", "hrs", "min", "mph", "ft", "sq", "in", "lb",
-    "lbs", "oz", "yd", "mi", "and", "or", "deg", "units", "s", "am", "pm", "sec", "cc", "kph",
-    "pct",
-];
 
 pub fn lex(src: &str, budget: &mut Budget) -> Res<Vec<Tok>> {
     let mut lx = Lexer {

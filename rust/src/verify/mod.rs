@@ -11,7 +11,11 @@ mod eval;
 mod expr;
 pub mod extract;
 mod lexer;
+mod lexicon;
+mod normalize;
 mod parse;
+mod text;
+mod values;
 
 pub use extract::Source;
 
