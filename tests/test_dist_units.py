@@ -137,3 +137,11 @@ def test_each_rank_engine_sees_only_its_gpu(monkeypatch):
     with _only_gpu_visible("cuda:2"):
         assert os.environ["CUDA_VISIBLE_DEVICES"] == "2"
     assert "CUDA_VISIBLE_DEVICES" not in os.environ
+
+
+def test_backend_per_device():
+    from archer.train.dist import backend_for
+
+    assert backend_for(torch.device("cpu")) == "gloo"
+    # GPU tensors over nccl, the CPU-side metric reductions over gloo
+    assert backend_for(torch.device("cuda", 0)) == "cpu:gloo,cuda:nccl"

@@ -8,8 +8,9 @@
   SLURM_NODELIST as the rendezvous address (MASTER_PORT from the environment or 29500);
 - neither: a single process (world size 1), no process group.
 
-Backend: nccl when the rank drives a GPU, gloo on CPU. Metric reduction across ranks lives with the
-context (archer.train.context.reduce_metrics: token-weighted means, summed counts, max of maxima).
+Backend: nccl when the rank drives a GPU (plus gloo for the few CPU-tensor collectives), gloo on
+CPU. Metric reduction across ranks lives with the context (archer.train.context.reduce_metrics:
+token-weighted means, summed counts, max of maxima).
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def rank_env(env: Mapping[str, str] | None = None) -> RankEnv | None:
 
 
 def backend_for(device: torch.device) -> str:
-    return "nccl" if device.type == "cuda" else "gloo"
+    """nccl for GPU tensors; gloo for CPU tensors, on GPU too: metric reductions, the update
+    padding count and object broadcasts use small CPU tensors, which nccl cannot carry."""
+    return "cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo"
 
 
 def rank_device(choice: str, local_rank: int) -> torch.device:
