@@ -221,6 +221,31 @@ pub fn classify(c: char) -> CharClass {
             _ => CharClass::AsciiPunct,
         };
     }
+    // Fast paths for the blocks text and soups mostly use, before the general tables.
+    match cp {
+        0x4E00..=0x9FFF | 0x3041..=0x3096 | 0x30A1..=0x30FA => {
+            return CharClass::Letter(Script::Cjk)
+        }
+        0xAC00..=0xD7A3 => return CharClass::Letter(Script::Hangul),
+        0x0410..=0x044F => return CharClass::Letter(Script::Cyrillic),
+        0x0391..=0x03A1 | 0x03A3..=0x03A9 | 0x03B1..=0x03C9 => {
+            return CharClass::Letter(Script::Greek)
+        }
+        0x00C0..=0x00D6 | 0x00D8..=0x00F6 | 0x00F8..=0x017F => {
+            return CharClass::Letter(Script::Latin)
+        }
+        0x0E01..=0x0E30 | 0x0E32..=0x0E33 | 0x0E40..=0x0E46 => {
+            return CharClass::Letter(Script::Thai)
+        }
+        0x0621..=0x064A => return CharClass::Letter(Script::Arabic),
+        0x0905..=0x0939 => return CharClass::Letter(Script::Devanagari),
+        0x2200..=0x22FF | 0x2190..=0x21FF | 0x2010..=0x2027 | 0x3000..=0x3003 => {
+            return CharClass::MathOrPunct
+        }
+        0xFF01..=0xFF0F | 0xFF1A..=0xFF20 => return CharClass::MathOrPunct,
+        0x2500..=0x25FF | 0x2600..=0x27BF | 0x1F300..=0x1FAFF => return CharClass::Pictograph,
+        _ => {}
+    }
     if c.is_alphabetic() {
         if is_mark(cp) {
             return CharClass::Mark;
