@@ -185,3 +185,26 @@ def test_checkpoint_round_trip_restores_optimizer_and_rng(tiny, tmp_path):
     assert ckpt.latest_checkpoint(tmp_path) == path
     # nothing in a checkpoint is a pickle
     assert {f.suffix for f in path.rglob("*") if f.is_file()} <= {".json", ".safetensors", ".jinja"}
+
+
+def test_wandb_mode_and_the_key_never_reaches_run_files(tmp_path, monkeypatch):
+    import json
+
+    from archer.config import Config
+    from archer.tracking import Tracker, resolve_wandb_mode
+
+    assert resolve_wandb_mode("auto", {}) == "offline"
+    assert resolve_wandb_mode("auto", {"WANDB_API_KEY": "k"}) == "online"
+    assert resolve_wandb_mode("disabled", {"WANDB_API_KEY": "k"}) == "disabled"
+    secret = "archer-test-secret-key-0123456789"
+    monkeypatch.setenv("WANDB_API_KEY", secret)
+    cfg = Config()
+    tracker = Tracker(tmp_path, cfg.to_dict(), wandb_mode="disabled")
+    tracker.log(1, {"a": 1.0, "b": float("nan")})
+    tracker.close()
+    cfg.dump(tmp_path / "config.json")
+    rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert rows == [{"step": 1, "a": 1.0, "b": None}]  # NaN is written as null
+    for f in tmp_path.rglob("*"):
+        if f.is_file():
+            assert secret not in f.read_text(errors="ignore")

@@ -54,6 +54,14 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     os.replace(tmp, path)
 
 
+def resolve_wandb_mode(setting: str, env) -> str:
+    """`auto`: online only when an API key is present (the key is read by wandb itself from the
+    environment; archer never prints, logs or stores it), offline otherwise."""
+    if setting == "auto":
+        return "online" if env.get("WANDB_API_KEY") else "offline"
+    return setting
+
+
 class Tracker:
     """The run's metrics sink. Only the main rank constructs a live one (`enabled=False` on the
     others makes every method a no-op)."""
@@ -77,9 +85,7 @@ class Tracker:
             return
         (run_dir / "rollouts").mkdir(parents=True, exist_ok=True)
         self._fd = os.open(run_dir / METRICS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        mode = wandb_mode
-        if mode == "auto":
-            mode = "online" if os.environ.get("WANDB_API_KEY") else "offline"
+        mode = resolve_wandb_mode(wandb_mode, os.environ)
         if mode != "disabled":
             self._start_wandb(mode, project, name or run_dir.name, config, resume)
 
