@@ -75,6 +75,11 @@ POLICY_CASES = {
         (r"-2 \le x \le 7", r"x \in [-2,7]", True),
         ("x > 5", r"(5, \infty)", True),
         ("42 = 43", "42", False),
+        ("(x, y) = (3, 4)", "(3, 4)", True),
+        ("m + n = 25", "25", True),
+        ("f(x) = 2x", "2x", True),
+        ("5x - 7y + 11z + 4 = 0", "x + y - z + 2 = 0", False),
+        ("x + 1 = 5", "x + 1 = 6", False),
     ],
     "tuples": [
         ("(1,2)", "(1,2)", True),
@@ -162,6 +167,10 @@ POLICY_CASES = {
         ("~30", "30", True),
         (r"-\left({\frac{19}{6}}\right)", r"-\frac{19}{6}", True),
         (r"5\,\sqrt{5}", r"5\sqrt{5}", True),
+        ("**42**", "42", True),
+        ("5.", "5", True),
+        (r"\\dfrac{1}{2} +\frac{1}{72}", r"\tfrac{1}{2} +\! \frac1{72}", True),
+        (r"\left(x-2\right)\left(x+2\right)", "(x-2)(x+2)", True),
         (r"\tfrac{3}{4}", r"\dfrac{3}{4}", True),
     ],
     "text_answers": [

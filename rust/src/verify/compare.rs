@@ -7,7 +7,7 @@
 use super::budget::{Budget, Fail, Res, MAX_ANSWER_CHARS};
 use super::expr::{Ans, Expr, RelOp};
 use super::lexer::lex;
-use super::normalize::{flip, normalize};
+use super::normalize::{assignment, flip, normalize};
 use super::parse::parse;
 use super::text::{
     choice_letter, is_blank_math, leading_choice, plain_integers_equal, strip_markup, text_equal,
@@ -44,10 +44,17 @@ pub fn judge(answer: &str, truth: &str, budget: &mut Budget) -> Status {
     match (parsed_a, parsed_t) {
         (Ok(pa), Ok(pt)) => {
             // Two equations are first compared as equations (`2y = 4x + 6` is `y = 2x + 3`).
-            if matches!((&pa, &pt), (Ans::Rel(..), Ans::Rel(..)))
-                && answers_equal(&pa, &pt, budget).unwrap_or(false)
-            {
-                return Status::Match;
+            if let (Ans::Rel(ia, oa), Ans::Rel(it, ot)) = (&pa, &pt) {
+                if answers_equal(&pa, &pt, budget).unwrap_or(false) {
+                    return Status::Match;
+                }
+                // Two general equations that differ are different, even when both are
+                // "something = 0"; only plain assignments (`x = 3`, `y = 3`) go on to compare
+                // their values.
+                let equations = |o: &[RelOp]| o.iter().all(|op| *op == RelOp::Eq);
+                if equations(oa) && equations(ot) && !(assignment(ia) && assignment(it)) {
+                    return Status::Mismatch;
+                }
             }
             let pa = normalize(pa);
             let pt = normalize(pt);

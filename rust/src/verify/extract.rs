@@ -259,6 +259,12 @@ fn strip_trailing_period(s: &str) -> String {
     loop {
         let before = v;
         v = v.trim_end_matches(['.', ' ']);
+        // `$x$!` / `\(x\)!`: an exclamation after closed math ends the sentence.
+        for close in ["$!", "\\)!", "\\]!"] {
+            if v.ends_with(close) {
+                v = &v[..v.len() - 1];
+            }
+        }
         for (open, close) in [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")] {
             if v.len() >= open.len() + close.len() && v.starts_with(open) && v.ends_with(close) {
                 v = v[open.len()..v.len() - close.len()].trim();

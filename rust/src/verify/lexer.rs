@@ -307,6 +307,10 @@ impl Lexer {
         let Some(c) = self.peek() else {
             return Ok(());
         };
+        // `\\frac` (a doubly escaped command, as in JSON-escaped text) is `\frac`.
+        if c == '\\' && matches!(self.peek_at(1), Some(l) if l.is_ascii_alphabetic()) {
+            return self.command(text_mode, depth, budget);
+        }
         if !c.is_ascii_alphabetic() {
             self.pos += 1;
             match c {

@@ -103,6 +103,11 @@ fn inequality_interval(items: &[Ans], ops: &[RelOp]) -> Option<Ans> {
     })
 }
 
+/// `v = ...` with only variables on the left.
+pub(super) fn assignment(items: &[Ans]) -> bool {
+    items.len() == 2 && only_variables(&items[0])
+}
+
 /// A variable, or a tuple/set of variables.
 fn only_variables(a: &Ans) -> bool {
     match a {
