@@ -176,3 +176,6 @@ pub fn verify_batch(
             .collect()
     })
 }
+
+#[cfg(test)]
+mod tests;
