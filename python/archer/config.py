@@ -10,6 +10,7 @@ GLOBAL (summed over ranks) as in verl's scripts: ``train_batch_size`` prompts pe
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -185,7 +186,10 @@ class Config(_Section):
         return self.model_dump(mode="json")
 
     def dump(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n")
+        """Write the full config as JSON, atomically (a killed run never leaves half a file)."""
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n")
+        os.replace(tmp, path)
 
 
 def _format_errors(exc: ValidationError, prefix: str = "") -> str:
