@@ -15,8 +15,8 @@ Where each value comes from (seeds are the lab notes in ../shared/seeds):
   kl_loss_type low_var_kl, loss_agg_mode token-mean, clip ratios 0.2/0.2 with dual-clip c=3.0,
   Archer's entropy-quantile token split (quantile 0.8, high-entropy clip 0.4/0.4), overlong
   penalty factor 1.0, rejection of zero-variance groups (`rejection_sample=True`), rollout top_p
-  1.0, validation n=4 at temperature 0.6 / top_p 0.95, micro batch 8 per GPU, save every 20 steps,
-  project "Archer2.0".
+  1.0, validation n=4 at temperature 0.6 / top_p 0.95 every 20 steps (`test_freq`; it runs when
+  `data.val_files` is given), micro batch 8 per GPU, save every 20 steps, project "Archer2.0".
 - Archer's own choices (no source): total_steps 300 for v0-v4 (the seeds give no budget; v5's
   300 is reused), binary 0/1 reward, the boxed-answer prompt template.
 
