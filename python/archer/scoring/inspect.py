@@ -6,8 +6,9 @@ Per response (``inspect_texts``):
   or block of lines) repeated at least ``repetition_min_copies`` (10) times consecutively over at
   least ``repetition_min_chars`` (20) characters. Found as maximal tandem repeats in one linear
   pass (last-occurrence hashing of 8-byte windows proposes the period, byte comparison extends the
-  run). Units of digits only (``0.3333…``) never count; units of markdown-rule characters and
-  whitespace only (``|---|``) need ``repetition_rule_min_chars`` (120). Reported: the flag,
+  run). Units of digits only (``0.3333…``, ``1000000``) need ``repetition_digit_min_chars``
+  (200); units of markdown-rule characters and whitespace only (``|---|``) need
+  ``repetition_rule_min_chars`` (120). Reported: the flag,
   ``repetition_score`` (share of the text inside loops), ``repetition_copies``, the unit and
   where the longest loop starts (character offset).
 - ``gibberish``: ``gibberish_score`` = share of non-space characters that are neither language
@@ -64,6 +65,7 @@ class InspectConfig:
     repetition_min_copies: int = _DEFAULTS["repetition_min_copies"]
     repetition_min_chars: int = _DEFAULTS["repetition_min_chars"]
     repetition_rule_min_chars: int = _DEFAULTS["repetition_rule_min_chars"]
+    repetition_digit_min_chars: int = _DEFAULTS["repetition_digit_min_chars"]
     repetition_max_period_bytes: int = _DEFAULTS["repetition_max_period_bytes"]
     gibberish_threshold: float = _DEFAULTS["gibberish_threshold"]
     smooth_radius: int = _DEFAULTS["smooth_radius"]

@@ -31,6 +31,8 @@ pub struct InspectConfig {
     pub repetition_min_chars: usize,
     /// Loops of markdown-rule characters and whitespace only (`|---|`, `====`) need this many.
     pub repetition_rule_min_chars: usize,
+    /// Loops of digits only (`0.3333…`, `1000000`) need this many: numbers are not loops.
+    pub repetition_digit_min_chars: usize,
     /// Longest unit considered, in bytes (a block of several lines fits).
     pub repetition_max_period_bytes: usize,
     /// Gibberish flag when the junk share of characters exceeds this (labels: > 0.30).
@@ -61,6 +63,7 @@ impl Default for InspectConfig {
             repetition_min_copies: 10,
             repetition_min_chars: 20,
             repetition_rule_min_chars: 120,
+            repetition_digit_min_chars: 200,
             repetition_max_period_bytes: 8192,
             gibberish_threshold: 0.30,
             smooth_radius: 8,

@@ -9,7 +9,9 @@
 //!
 //! A loop counts when it has at least `min_copies` consecutive copies and spans at least
 //! `min_chars` characters, except:
-//! - units made only of ASCII digits (repeated digits inside a number, `0.3333…`) never count;
+//! - units made only of ASCII digits (repeated digits inside a number, `0.3333…`, `1000000`)
+//!   count only from `repetition_digit_min_chars` characters on (a 200-digit `2121…` run is a
+//!   loop, not a number);
 //! - units made only of whitespace and markdown-rule characters (`-=_*~|:+#`) count only from
 //!   `rule_min_chars` characters on, so table rules and horizontal rules are not loops.
 
@@ -108,11 +110,10 @@ fn qualify(
         return None;
     }
     let unit = &b[start..start + q];
-    if unit.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
     let chars = text[start..end].chars().count();
-    let min_chars = if unit.iter().all(|&c| is_rule_byte(c)) {
+    let min_chars = if unit.iter().all(u8::is_ascii_digit) {
+        cfg.repetition_digit_min_chars
+    } else if unit.iter().all(|&c| is_rule_byte(c)) {
         cfg.repetition_rule_min_chars
     } else {
         cfg.repetition_min_chars
@@ -217,5 +218,6 @@ mod tests {
         assert!(loops(&"ab ".repeat(4)).is_empty());
         assert!(loops("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18").is_empty());
         assert!(!loops(&"-".repeat(400)).is_empty());
+        assert!(!loops(&format!("x = {}", "21".repeat(150))).is_empty());
     }
 }

@@ -29,6 +29,7 @@ pub fn config_from(overrides: Option<&Bound<'_, PyDict>>) -> PyResult<InspectCon
                 "repetition_min_copies" => c.repetition_min_copies = v.extract()?,
                 "repetition_min_chars" => c.repetition_min_chars = v.extract()?,
                 "repetition_rule_min_chars" => c.repetition_rule_min_chars = v.extract()?,
+                "repetition_digit_min_chars" => c.repetition_digit_min_chars = v.extract()?,
                 "repetition_max_period_bytes" => c.repetition_max_period_bytes = v.extract()?,
                 "gibberish_threshold" => c.gibberish_threshold = v.extract()?,
                 "smooth_radius" => c.smooth_radius = v.extract()?,
@@ -62,6 +63,7 @@ fn inspect_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("repetition_min_copies", c.repetition_min_copies)?;
     d.set_item("repetition_min_chars", c.repetition_min_chars)?;
     d.set_item("repetition_rule_min_chars", c.repetition_rule_min_chars)?;
+    d.set_item("repetition_digit_min_chars", c.repetition_digit_min_chars)?;
     d.set_item("repetition_max_period_bytes", c.repetition_max_period_bytes)?;
     d.set_item("gibberish_threshold", c.gibberish_threshold)?;
     d.set_item("smooth_radius", c.smooth_radius)?;
