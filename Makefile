@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python benches/bench_advantages.py
 	$(BIN)/python benches/bench_step.py
 	$(BIN)/python benches/bench_scoring.py
+	$(BIN)/python benches/bench_verify.py
 
 clean:
 	rm -rf target dist $(VENV) .pytest_cache
