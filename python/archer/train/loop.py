@@ -9,7 +9,6 @@ go through `reduce_metrics`; only the main rank writes files.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import random
 import resource
@@ -37,6 +36,7 @@ from archer.train.actor import UpdateSettings, build_batch, compute_logprobs, up
 from archer.train.context import DistContext, MetricAcc, reduce_metrics, shard_groups
 from archer.train.context import single_process as _single_process
 from archer.train.dist import broadcast_object, equalize_update_rows  # [scale-out]
+from archer.train.metrics import record_batch_metrics, rollout_records
 from archer.train.reward import score_rollouts, zero_variance_keep
 
 # Test hook: kill -9 this process at a named point ("after_step:N", "checkpoint:N:model").
@@ -86,21 +86,6 @@ def _peak_memory_gb(ctx: DistContext) -> dict[str, float]:
     if ctx.device.type == "cuda":
         out["perf/max_memory_allocated_gb"] = torch.cuda.max_memory_allocated() / 1024**3
     return out
-
-
-_COUNTS = ("batch/solve_all", "batch/solve_none", "batch/valid", "batch/n_groups")
-
-
-def _add_scorer_metrics(acc: MetricAcc, metrics: dict[str, float], n: int) -> None:
-    for name, value in metrics.items():
-        if name in _COUNTS:
-            acc.sum(name, value)  # group counts add up across ranks
-        elif name.endswith("/max"):
-            acc.max(name, value)
-        elif name.endswith("/min"):
-            acc.min(name, value)
-        else:
-            acc.mean(name, value, n)
 
 
 def run_training(
@@ -291,7 +276,7 @@ def run_training(
                         if cfg.algo.reject_zero_variance
                         else np.ones(len(rollouts), dtype=bool)
                     )
-                _record_batch_metrics(acc, rollouts, scores, keep, n)
+                record_batch_metrics(acc, rollouts, scores, keep, n)
                 # [scale-out] equal update work on every rank; padding rows are loss-masked
                 kept, padding = equalize_update_rows(keep, ctx)
                 if kept:
@@ -349,7 +334,7 @@ def run_training(
                 metrics.update(run_validation(engine, val_set, cfg, ctx))
             if ctx.is_main:
                 tracker.log(step, metrics)
-                tracker.log_rollouts(step, _rollout_records(rollouts, examples, scores, cfg))
+                tracker.log_rollouts(step, rollout_records(rollouts, examples, scores, cfg))
                 history.append({"step": step, **metrics})
             _fault(f"after_step:{step}")
 
@@ -410,60 +395,3 @@ def ckpt_error(latest: Path, ctx: DistContext) -> Exception:
         "is not supported. Resume it with one process (archer train --resume ... --nproc 1), "
         "or start the multi-rank run from its model directory (--model <checkpoint>/model)."
     )
-
-
-def _record_batch_metrics(acc: MetricAcc, rollouts, scores, keep: np.ndarray, n: int) -> None:
-    """The scorer's metrics (critic/*, batch/*, response_length/*, token/*, degeneracy/*), plus
-    what only the loop knows; a name the scorer already reports is never added twice."""
-    count = len(rollouts)
-    _add_scorer_metrics(acc, scores.metrics, count)
-    lengths = np.array([len(r.response_ids) for r in rollouts], dtype=np.float64)
-    own = MetricAcc()
-    own.mean("critic/rewards/mean", float(scores.rewards.mean()), count)
-    own.max("critic/rewards/max", float(scores.rewards.max()))
-    own.min("critic/rewards/min", float(scores.rewards.min()))
-    own.mean("critic/advantages/mean", float(scores.advantages.mean()), count)
-    own.max("critic/advantages/max", float(scores.advantages.max()))
-    own.min("critic/advantages/min", float(scores.advantages.min()))
-    own.mean("response_length/mean", float(lengths.mean()), count)
-    own.max("response_length/max", float(lengths.max()))
-    own.min("response_length/min", float(lengths.min()))
-    clipped = np.mean([r.finish_reason == "length" for r in rollouts])
-    own.mean("response_length/clip_ratio", float(clipped), count)
-    pos = scores.correct
-    # weight 0 (no correct response) reduces to NaN, logged as null: "no value this step"
-    own.mean(
-        "response_length/pos/mean", float(lengths[pos].mean()) if pos.any() else 0.0, pos.sum()
-    )
-    own.mean("prompt_length/mean", float(np.mean([len(r.prompt_ids) for r in rollouts])), count)
-    own.sum("batch/kept_responses", int(keep.sum()))
-    own.sum("batch/rejected_groups", int((~keep).sum()) // n)
-    acc.add_missing(own, skip=scores.metrics)
-
-
-def _rollout_records(rollouts, examples, scores, cfg: Config) -> list[dict[str, Any]]:
-    """A deterministic sample of the step's rollouts (whole groups first) for diagnose."""
-    k = cfg.tracking.rollouts_per_step
-    records = []
-    for i, r in enumerate(rollouts[:k]):
-        records.append(
-            {
-                "prompt_index": r.prompt_index,
-                "source": examples[i].origin,
-                "data_source": examples[i].data_source,
-                "response": cfg.data.assistant_prefill + r.text,
-                "ground_truth": examples[i].ground_truth,
-                "score": float(scores.raw_scores[i]),
-                "reward": float(scores.rewards[i]),
-                "advantage": float(scores.advantages[i]),
-                "correct": bool(scores.correct[i]),
-                "response_length": len(r.response_ids),
-                "finish_reason": r.finish_reason,
-                "extracted": None if scores.extracted is None else scores.extracted[i],
-            }
-        )
-    return records
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
