@@ -153,12 +153,14 @@ pub fn find_loops(text: &str, cfg: &InspectConfig) -> Vec<Loop> {
                     loops.push(l);
                 }
                 cand = 0;
+                // Outside a run only sampled positions do anything: jump to the next one.
+                i = i.next_multiple_of(SAMPLE);
                 continue;
             }
             // Windows are hashed at every SAMPLE-th position only: inside a loop of period p the
             // sampled windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the
             // loop's length, and the unit is reduced to its primitive period afterwards.
-            if i % SAMPLE == 0 && i + WINDOW <= n {
+            if i + WINDOW <= n {
                 let h = window_hash(b, i);
                 let last = table[h] as usize;
                 table[h] = (i + 1) as u32;
@@ -171,7 +173,7 @@ pub fn find_loops(text: &str, cfg: &InspectConfig) -> Vec<Loop> {
                     }
                 }
             }
-            i += 1;
+            i += SAMPLE;
         }
         if cand > 0 {
             if let Some(l) = qualify(text, run_start, n, cand, prev_end, cfg) {
