@@ -60,10 +60,39 @@ pub fn extract_with(response: &str, opts: &Options) -> Option<(String, Source)> 
             return Some((a, Source::AnswerPhrase));
         }
     }
-    if !opts.last_number {
+    // A question is not an answer, and a sentence cut inside math (odd `$`, unclosed `{` or
+    // `\(`) is a truncated response: neither has a final number.
+    if !opts.last_number || sentence.trim_end().ends_with('?') || cut_inside_math(sentence) {
         return None;
     }
     last_number(sentence).map(|a| (a, Source::LastNumber))
+}
+
+/// Unbalanced math delimiters: an odd number of unescaped `$`, more `{` than `}`, or an
+/// unclosed `\(`.
+fn cut_inside_math(sentence: &str) -> bool {
+    let b = sentence.as_bytes();
+    let (mut dollars, mut depth, mut parens) = (0usize, 0i64, 0i64);
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if i + 1 < b.len() => {
+                match b[i + 1] {
+                    b'(' => parens += 1,
+                    b')' => parens -= 1,
+                    _ => {}
+                }
+                i += 2;
+                continue;
+            }
+            b'$' => dollars += 1,
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    dollars % 2 == 1 || depth > 0 || parens > 0
 }
 
 /// `None` when the text has no box command; `Some(None)` when the last one is never closed.
@@ -348,6 +377,9 @@ mod tests {
         );
         assert_eq!(ex("Therefore, the result is -70."), Some("-70".into()));
         assert_eq!(ex("We got 12. Let me know if you need more."), None);
+        assert_eq!(ex("Is the total 12?"), None);
+        assert_eq!(ex("Hmm. So the number of divisors is $3 + 4"), None);
+        assert_eq!(ex("Hmm. So we get $\\frac{12"), None);
         assert_eq!(ex(""), None);
     }
 }
