@@ -344,7 +344,12 @@ impl Lexer {
         }
         if INLINE_WRAPPERS.contains(&name) {
             let arg = self.brace_arg()?;
-            return self.sub(&arg, text_mode, depth, budget);
+            // Upright letters are units (`5\mathrm{m}`, `\mathrm{kg}`), except the upright
+            // constants e and i.
+            let upright_word = name == "mathrm"
+                && arg.trim().chars().all(|c| c.is_ascii_alphabetic())
+                && !matches!(arg.trim(), "" | "e" | "i");
+            return self.sub(&arg, text_mode || upright_word, depth, budget);
         }
         if TEXT_WRAPPERS.contains(&name) {
             let arg = self.brace_arg()?;
