@@ -17,7 +17,7 @@ Per response (``inspect_texts``):
   runs without letters or digits; mojibake and byte-level BPE pieces (``Ã©``, ``Ġthe``);
   base64-like case/digit flipping. Word salad is caught by word-order anomalies (capitalised
   common words mid-sentence, lower case after a full stop, doubled words, closed-class pairs such
-  as ``the of``) in any ``salad_window`` (60) words holding ``salad_min_anomalies`` (4).
+  as ``the of``) in any ``salad_window`` (60) words holding ``salad_min_anomalies`` (3).
   Evidence is smoothed over ``smooth_radius`` (8) tokens; loops are excluded (a loop is
   repetition, not gibberish). Dense LaTeX, code, tables, Unicode math and foreign-language prose
   are language or math, not junk.

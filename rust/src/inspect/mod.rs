@@ -41,7 +41,8 @@ pub struct InspectConfig {
     pub smooth_radius: usize,
     /// A neighbourhood with letters of this many writing systems is random code points.
     pub soup_min_scripts: u32,
-    /// Word-salad window, in plain words, and the anomalies it must hold.
+    /// Word-salad window, in plain words, and the anomalies it must hold (on the labeled data,
+    /// 2..=4 all separate perfectly; 3 is the middle of that range).
     pub salad_window: usize,
     pub salad_min_anomalies: u32,
     /// Expected language code ("en" default; "zh", "ja", "ko", "ru", "th", "ar", "hi", ...).
@@ -69,7 +70,7 @@ impl Default for InspectConfig {
             smooth_radius: 8,
             soup_min_scripts: 4,
             salad_window: 60,
-            salad_min_anomalies: 4,
+            salad_min_anomalies: 3,
             expected_language: "en".to_string(),
             drift_threshold: 0.20,
             marker_max_tail: 80,
