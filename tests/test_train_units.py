@@ -208,3 +208,19 @@ def test_wandb_mode_and_the_key_never_reaches_run_files(tmp_path, monkeypatch):
     for f in tmp_path.rglob("*"):
         if f.is_file():
             assert secret not in f.read_text(errors="ignore")
+
+
+def test_scorer_metrics_are_weighted_by_the_responses_they_cover():
+    from archer.train.metrics import add_scorer_metrics
+
+    acc = MetricAcc()
+    # rank A: 4 responses, 1 correct; rank B: 4 responses, none correct (pos value meaningless)
+    add_scorer_metrics(acc, {"token/pos_x": 8.0, "token/neg_x": 2.0, "batch/valid": 1}, 4, 1)
+    add_scorer_metrics(acc, {"token/pos_x": 0.0, "token/neg_x": 4.0, "batch/valid": 0}, 4, 0)
+    out = reduce_metrics(acc, DistContext())
+    assert out["token/pos_x"] == pytest.approx(8.0)  # only rank A had correct responses
+    assert out["token/neg_x"] == pytest.approx((2.0 * 3 + 4.0 * 4) / 7)
+    assert out["batch/valid"] == 1
+    alone = MetricAcc()
+    add_scorer_metrics(alone, {"response_length/pos/mean": 0.0}, 4, 0)
+    assert reduce_metrics(alone, DistContext())["response_length/pos/mean"] == 0.0  # identity

@@ -13,23 +13,36 @@ from archer.train.context import MetricAcc
 _COUNTS = ("batch/solve_all", "batch/solve_none", "batch/valid", "batch/n_groups")
 
 
-def add_scorer_metrics(acc: MetricAcc, metrics: dict[str, float], n: int) -> None:
+def _subset(name: str) -> str | None:
+    """'pos' / 'neg' for metrics averaged over correct / incorrect responses only."""
+    for part in ("pos", "neg"):
+        if f"/{part}_" in name or f"/{part}/" in name:
+            return part
+    return None
+
+
+def add_scorer_metrics(acc: MetricAcc, metrics: dict[str, float], n: int, n_pos: int) -> None:
+    """Each scorer metric with its cross-rank rule: group counts add up, extremes take the max /
+    min, means are weighted by the responses they average over (all, correct only, incorrect
+    only). A rank with no such responses gets a negligible weight, so one rank reproduces the
+    scorer's value exactly and several ranks ignore the empty ones."""
+    weights = {None: n, "pos": n_pos, "neg": n - n_pos}
     for name, value in metrics.items():
         if name in _COUNTS:
-            acc.sum(name, value)  # group counts add up across ranks
+            acc.sum(name, value)
         elif name.endswith("/max"):
             acc.max(name, value)
         elif name.endswith("/min"):
             acc.min(name, value)
         else:
-            acc.mean(name, value, n)
+            acc.mean(name, value, weights[_subset(name)] or 1e-12)
 
 
 def record_batch_metrics(acc: MetricAcc, rollouts, scores, keep: np.ndarray, n: int) -> None:
     """The scorer's metrics (critic/*, batch/*, response_length/*, token/*, degeneracy/*), plus
     what only the loop knows; a name the scorer already reports is never added twice."""
     count = len(rollouts)
-    add_scorer_metrics(acc, scores.metrics, count)
+    add_scorer_metrics(acc, scores.metrics, count, int(scores.correct.sum()))
     lengths = np.array([len(r.response_ids) for r in rollouts], dtype=np.float64)
     own = MetricAcc()
     own.mean("critic/rewards/mean", float(scores.rewards.mean()), count)
