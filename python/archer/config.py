@@ -273,8 +273,12 @@ def load_file(path: Path) -> dict[str, Any]:
     text = path.read_text()
     try:
         if path.suffix == ".toml":
-            import tomllib
-
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                raise ConfigError(
+                    f"config file {path}: TOML needs Python 3.11+; write it as JSON instead"
+                ) from None
             return tomllib.loads(text)
         return json.loads(text)
     except Exception as exc:
