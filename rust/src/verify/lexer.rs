@@ -120,6 +120,12 @@ impl Lexer {
             budget.spend(1)?;
             if c.is_whitespace() || c == '$' || c == '~' {
                 self.pos += 1;
+            } else if text_mode
+                && matches!(c, '.' | '\'' | '"' | '?' | '!')
+                && !self.digit_follows()
+            {
+                // Punctuation inside `\text{sq. ft.}` is part of the words.
+                self.pos += 1;
             } else if c.is_ascii_digit()
                 || (c == '.' && matches!(self.peek_at(1), Some(d) if d.is_ascii_digit()))
             {
@@ -173,6 +179,10 @@ impl Lexer {
         };
         self.out.push(tok);
         Ok(())
+    }
+
+    fn digit_follows(&self) -> bool {
+        matches!(self.peek_at(1), Some(d) if d.is_ascii_digit())
     }
 
     fn digits_run(&mut self, into: &mut String) -> usize {

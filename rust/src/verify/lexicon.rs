@@ -74,6 +74,8 @@ pub(super) const DROPPED: &[&str] = &[
     "enspace",
     "dollar",
     "ensuremath",
+    "angle",
+    "measuredangle",
 ];
 pub(super) const GREEK: &[&str] = &[
     "alpha",
