@@ -23,7 +23,8 @@ Extraction (Archer mode, in priority order)
 2. The last ``Answer: X`` line (case-insensitive; ``Final Answer:``, ``**Answer:**``; X may be in
    ``$...$`` or ``\\(...\\)``; an empty X takes the next non-empty line) (``answer_line``).
 3. In the final sentence, the text after the last "answer is" (``answer_phrase``).
-4. The last number in the final sentence (``last_number``).
+4. The last number in the final sentence (``last_number``); none when that sentence is a
+   question or was cut inside math (a truncated response).
 5. Otherwise no answer (empty, truncated, or the value only appears mid-text).
 The final sentence is the text after the last ``.``/``!``/``?`` followed by whitespace, or after
 the last line break.
@@ -47,7 +48,9 @@ wrapped in ``$...$`` / ``\\boxed{}``.
 - Variable assignment: a leading ``v =`` or ``v \\in`` with one variable is dropped (``x = 3``
   equals ``3``; ``y = 2x+3`` equals ``2x+3``).
 - Equations and inequalities: same relation up to a constant factor of (lhs - rhs), positive for
-  inequalities; sides may be swapped with the relation flipped (``y > 2`` = ``2 < y``).
+  inequalities; sides may be swapped with the relation flipped (``y > 2`` = ``2 < y``);
+  one-variable inequalities are intervals (``x > 2`` = ``(2, \\infty)``); ``(x, y) = (3, 4)``,
+  ``f(x) = 2x`` and ``m + n = 25`` are assignments; two different equations stay different.
 - Tuples / points ``(a, b)``: ordered, same length, element-wise.
 - Intervals: endpoints element-wise and bracket types must match (``[2,5) != (2,5)``);
   ``+\\infty = \\infty``; unions ``\\cup`` compare order-insensitively.
