@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,21 @@ def test_enumerations_tables_and_numbers_are_not_loops(text):
 
 def test_gibberish_kinds_and_language_are_separated():
     prose = "We compute the area of the triangle with base 6 and height 4, which gives 12. " * 3
-    soup = "ङفгऌ ソউБՓמ∥ฏฤה∑ 喴ՖさԽ ሽ ❿שどふহএ ზ⊎柛 ゆሬሡΔ➅ǋ┝ػばყ🍽╿ऴמ⇬घდพר " * 6
-    symbols = "∀:↔′♣✗'△?*▼∩─●┐ ↑⇒!∨○ ╚ ✓║●,•%`▲¶∈├ ▼─‡│{≥■;✘…∀⊗★→├!┌ " * 6
-    b64 = "gX15hc0VIwKBkfm4KExKv6zlSw8RNTe1CoY4/Id1sx/D4SncWrPcc76U41hz93qGh/ocWQjq+07dbw\n" * 6
-    frags = "ĠthenÄ cont ingenc âĢĿ±uesĠĠĠĠĠvalator ĠÎĠãĤivalent Ã©ĊĠ|Ġ{ingenc " * 8
+    rng = random.Random(0)
+
+    def shuffled(pieces: str, n: int, sep: str = " ") -> str:
+        # Random order, so the junk is not an exact loop (a loop is repetition, not gibberish).
+        words = pieces.split()
+        return sep.join(rng.choice(words) for _ in range(n))
+
+    soup = shuffled("ङفгऌ ソউБՓמ∥ฏฤה∑ 喴ՖさԽ ሽ ❿שどふহএ ზ⊎柛 ゆሬሡΔ➅ǋ┝ػばყ🍽╿ऴמ⇬घდพר", 60)
+    symbols = shuffled("∀:↔′♣✗'△?*▼∩─●┐ ↑⇒!∨○ ╚ ✓║●,•%`▲¶∈├ ▼─‡│{≥■;✘…∀⊗★→├!┌", 60)
+    b64 = shuffled(
+        "gX15hc0VIwKBkfm4KExKv6zl Sw8RNTe1CoY4/Id1sx/D4S ncWrPcc76U41hz93qGh/o cWQjq+07dbwORafuSTxLh",
+        24,
+        "",
+    )
+    frags = shuffled("ĠthenÄ cont ingenc âĢĿ±uesĠĠĠĠĠvalator ĠÎĠãĤivalent Ã©ĊĠ|Ġ{ingenc", 60)
     for junk in (soup, symbols, b64, frags):
         r = inspect_text(prose + junk)
         assert r["gibberish"], junk[:30]

@@ -3,7 +3,7 @@
 Per response (``inspect_texts``):
 
 - ``repetition``: the text falls into a loop, the same unit (a character, token, sentence, line
-  or block of lines) repeated at least ``repetition_min_copies`` (10) times consecutively over at
+  or block of lines) repeated at least ``repetition_min_copies`` (7) times consecutively over at
   least ``repetition_min_chars`` (20) characters. Found as maximal tandem repeats in one linear
   pass (last-occurrence hashing of 8-byte windows proposes the period, byte comparison extends the
   run). Units of digits only (``0.3333…``, ``1000000``) need ``repetition_digit_min_chars``

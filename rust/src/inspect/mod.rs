@@ -25,7 +25,8 @@ pub use script::Script;
 /// (its positives and negatives are far apart on each measure; see the data's README).
 #[derive(Debug, Clone)]
 pub struct InspectConfig {
-    /// Consecutive copies of a unit that make a loop (labels: positives >= 10, negatives <= 4).
+    /// Consecutive copies of a unit that make a loop (labels: positives >= 10, negatives <= 4;
+    /// 7 is the middle of that gap).
     pub repetition_min_copies: usize,
     /// A loop must also span at least this many characters (so `.....` of 10 dots is not one).
     pub repetition_min_chars: usize,
@@ -61,7 +62,7 @@ pub struct InspectConfig {
 impl Default for InspectConfig {
     fn default() -> Self {
         InspectConfig {
-            repetition_min_copies: 10,
+            repetition_min_copies: 7,
             repetition_min_chars: 20,
             repetition_rule_min_chars: 120,
             repetition_digit_min_chars: 200,
