@@ -10,9 +10,23 @@ pub struct NgramStats {
     pub maximum_frequency: u32,
 }
 
+/// Table slot: n-gram key, count, and the generation (call) that wrote it. Slots from older
+/// generations count as empty, so the table is never cleared between texts.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    key: u64,
+    count: u32,
+    generation: u32,
+}
+
+struct Table {
+    slots: Vec<Slot>,
+    generation: u32,
+}
+
 thread_local! {
-    // Open-addressing table of (n-gram hash, count), reused across calls on one thread.
-    static TABLE: RefCell<Vec<(u64, u32)>> = const { RefCell::new(Vec::new()) };
+    // Reused across calls on one thread.
+    static TABLE: RefCell<Table> = const { RefCell::new(Table { slots: Vec::new(), generation: 0 }) };
 }
 
 pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
@@ -23,39 +37,46 @@ pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
     let cap = (total * 2).next_power_of_two().max(64);
     let mask = cap - 1;
     TABLE.with(|t| {
-        let mut table = t.borrow_mut();
-        if table.len() < cap {
-            table.resize(cap, (0, 0));
+        let mut t = t.borrow_mut();
+        if t.slots.len() < cap || t.generation == u32::MAX {
+            let len = t.slots.len().max(cap);
+            t.slots = vec![Slot::default(); len];
+            t.generation = 0;
         }
-        let table = &mut table[..cap];
-        table.iter_mut().for_each(|e| *e = (0, 0));
+        t.generation += 1;
+        let generation = t.generation;
+        let table = &mut t.slots[..cap];
         // Polynomial rolling hash of n consecutive token hashes (mod 2^64).
         const B: u64 = 0x100_0000_01B3;
         let bn = (0..n).fold(1u64, |acc, _| acc.wrapping_mul(B));
         let mut h = 0u64;
         let mut distinct = 0usize;
         let mut max = 0u32;
-        for (i, &t) in token_hashes.iter().enumerate() {
-            h = h.wrapping_mul(B).wrapping_add(t);
+        for (i, &tok) in token_hashes.iter().enumerate() {
+            h = h.wrapping_mul(B).wrapping_add(tok);
             if i >= n {
                 h = h.wrapping_sub(token_hashes[i - n].wrapping_mul(bn));
             }
             if i + 1 < n {
                 continue;
             }
-            let key = (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1; // never 0
+            let key = (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut slot = (key >> 32) as usize & mask;
             loop {
                 let e = &mut table[slot];
-                if e.1 == 0 {
-                    *e = (key, 1);
+                if e.generation != generation {
+                    *e = Slot {
+                        key,
+                        count: 1,
+                        generation,
+                    };
                     distinct += 1;
                     max = max.max(1);
                     break;
                 }
-                if e.0 == key {
-                    e.1 += 1;
-                    max = max.max(e.1);
+                if e.key == key {
+                    e.count += 1;
+                    max = max.max(e.count);
                     break;
                 }
                 slot = (slot + 1) & mask;
