@@ -223,4 +223,8 @@ def test_scorer_metrics_are_weighted_by_the_responses_they_cover():
     assert out["batch/valid"] == 1
     alone = MetricAcc()
     add_scorer_metrics(alone, {"response_length/pos/mean": 0.0}, 4, 0)
-    assert reduce_metrics(alone, DistContext())["response_length/pos/mean"] == 0.0  # identity
+    # no correct response on the only rank: no value (logged as null), not a 0 that reads as collapse
+    assert math.isnan(reduce_metrics(alone, DistContext())["response_length/pos/mean"])
+    one = MetricAcc()
+    add_scorer_metrics(one, {"response_length/pos/mean": 37.5}, 4, 2)
+    assert reduce_metrics(one, DistContext())["response_length/pos/mean"] == 37.5  # identity

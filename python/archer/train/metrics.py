@@ -24,8 +24,10 @@ def _subset(name: str) -> str | None:
 def add_scorer_metrics(acc: MetricAcc, metrics: dict[str, float], n: int, n_pos: int) -> None:
     """Each scorer metric with its cross-rank rule: group counts add up, extremes take the max /
     min, means are weighted by the responses they average over (all, correct only, incorrect
-    only). A rank with no such responses gets a negligible weight, so one rank reproduces the
-    scorer's value exactly and several ranks ignore the empty ones."""
+    only). A rank with no such responses gives the value weight 0: it is ignored across ranks,
+    and a step where no response at all is correct (or incorrect) logs NaN (null, "no value")
+    for the pos (neg) metrics instead of the scorer's placeholder 0, which the criteria would
+    read as a collapse (e.g. "response_length/pos/mean < 20")."""
     weights = {None: n, "pos": n_pos, "neg": n - n_pos}
     for name, value in metrics.items():
         if name in _COUNTS:
@@ -35,7 +37,8 @@ def add_scorer_metrics(acc: MetricAcc, metrics: dict[str, float], n: int, n_pos:
         elif name.endswith("/min"):
             acc.min(name, value)
         else:
-            acc.mean(name, value, weights[_subset(name)] or 1e-12)
+            weight = weights[_subset(name)]
+            acc.mean(name, value if weight else 0.0, weight)
 
 
 def record_batch_metrics(acc: MetricAcc, rollouts, scores, keep: np.ndarray, n: int) -> None:
