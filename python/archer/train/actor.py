@@ -78,12 +78,18 @@ def forward_response(
     model, batch: TokenBatch, temperature: float, with_entropy: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Per-token log-probs (and entropies) of the response tokens under softmax(logits / T)."""
-    out = model(
-        input_ids=batch.input_ids,
-        attention_mask=batch.attention_mask,
-        position_ids=batch.position_ids,
-        use_cache=False,
-    )
+    compute_dtype = getattr(model, "_archer_autocast_dtype", None)  # set by train.factory
+    with torch.autocast(
+        device_type=batch.input_ids.device.type,
+        dtype=compute_dtype or torch.float32,
+        enabled=compute_dtype is not None,
+    ):
+        out = model(
+            input_ids=batch.input_ids,
+            attention_mask=batch.attention_mask,
+            position_ids=batch.position_ids,
+            use_cache=False,
+        )
     t_w = batch.responses.shape[1]
     # the logit at position i predicts token i + 1
     logits = out.logits[:, batch.prompt_width - 1 : batch.prompt_width - 1 + t_w, :]

@@ -37,12 +37,17 @@ def load_tokenizer(path: Path):
 
 
 def _dtype(cfg: Config, ctx: DistContext) -> torch.dtype:
-    # bf16 only where it is fast and supported; CPU training stays fp32 (platform-facts.md).
-    # [scale-out] Under FSDP2 the weights stay fp32 and bf16 is FSDP's compute dtype
-    # (archer.train.fsdp.mixed_precision_for): AdamW at lr 1e-6 needs fp32 master weights.
+    # Weights always stay fp32: AdamW at lr 1e-6 loses most updates in bf16 weights. bf16 is a
+    # compute dtype only: FSDP2's MixedPrecisionPolicy under several ranks
+    # (archer.train.fsdp.mixed_precision_for), autocast on a single GPU (_autocast_dtype).
+    return torch.float32
+
+
+def _autocast_dtype(cfg: Config, ctx: DistContext) -> torch.dtype | None:
+    """bf16 autocast for the single-GPU forward passes (None: run in the weights' dtype)."""
     if cfg.model.dtype == "bfloat16" and ctx.device.type == "cuda" and not ctx.distributed:
         return torch.bfloat16
-    return torch.float32
+    return None
 
 
 def build_policy(path: Path, cfg: Config, ctx: DistContext):
@@ -52,6 +57,7 @@ def build_policy(path: Path, cfg: Config, ctx: DistContext):
     if cfg.model.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     model.config.use_cache = False
+    model._archer_autocast_dtype = _autocast_dtype(cfg, ctx)  # read by actor.forward_response
     if ctx.distributed:  # [scale-out] FSDP2: each decoder layer, then the root
         from archer.train.fsdp import shard_model
 
@@ -68,6 +74,7 @@ def build_reference(path: Path, cfg: Config, ctx: DistContext):
     ref = AutoModelForCausalLM.from_pretrained(str(path), dtype=_dtype(cfg, ctx))
     ref.requires_grad_(False)
     ref.eval()
+    ref._archer_autocast_dtype = _autocast_dtype(cfg, ctx)
     if ctx.distributed:  # [scale-out] sharded like the actor, optionally kept in host memory
         from archer.train.fsdp import shard_reference
 
