@@ -2,6 +2,7 @@
 
 use numpy::PyArray1;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 
 use crate::error::InputError;
 use crate::verify::{self, Mode, Verdict, VerifyConfig};
@@ -91,8 +92,8 @@ fn verify_one(
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn verify_many<'py>(
     py: Python<'py>,
-    responses: Vec<String>,
-    ground_truths: Vec<String>,
+    responses: Vec<PyBackedStr>,
+    ground_truths: Vec<PyBackedStr>,
     mode: &str,
     correct_reward: f32,
     incorrect_reward: f32,
@@ -125,8 +126,9 @@ fn verify_many<'py>(
         last_number,
     )?;
     let verdicts = py.detach(|| {
-        let r: Vec<&str> = responses.iter().map(String::as_str).collect();
-        let t: Vec<&str> = ground_truths.iter().map(String::as_str).collect();
+        // Borrowed UTF-8 views of the Python strings: no copy of the (long) responses.
+        let r: Vec<&str> = responses.iter().map(|s| &**s).collect();
+        let t: Vec<&str> = ground_truths.iter().map(|s| &**s).collect();
         verify::verify_batch(&r, &t, &cfg, threads)
     });
     let n = verdicts.len();
