@@ -32,12 +32,19 @@ const ANSWER_PHRASES: [&str; 3] = ["nswer:", "nswer is", "nswer**"];
 /// A single byte scan; the non-ASCII markers are searched only when the range has non-ASCII text.
 fn last_marked_answer(text: &str, from: usize, to: usize) -> Option<usize> {
     let b = text.as_bytes();
-    // A `\boxed{` never closed gives no answer; one scan finds the last closing brace.
-    let last_close = b.iter().rposition(|&c| c == b'}').unwrap_or(0);
+    // A `\boxed{` never closed gives no answer: it must come before the last closing brace
+    // (found once, with SIMD, only when a `\boxed` is seen).
+    let mut last_close: Option<usize> = None;
     let mut best: Option<usize> = None;
     for i in from..to {
         match b[i] {
-            b'\\' if i < last_close && b[i..].starts_with(b"\\boxed") => best = Some(i),
+            b'\\' if b[i..].starts_with(b"\\boxed") => {
+                let close =
+                    *last_close.get_or_insert_with(|| memchr::memrchr(b'}', b).unwrap_or(0));
+                if i < close {
+                    best = Some(i);
+                }
+            }
             b'n' | b'N' => {
                 let rest = &b[i..];
                 let hit = ANSWER_PHRASES.iter().find(|p| {
