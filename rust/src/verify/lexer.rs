@@ -162,6 +162,26 @@ impl Lexer {
             '∪' => Tok::Cmd("cup".into()),
             '∈' => Tok::Cmd("in".into()),
             '≈' => Tok::Cmd("approx".into()),
+            // Vulgar fractions: a parenthesized quotient.
+            '½' | '⅓' | '⅔' | '¼' | '¾' => {
+                let (p, q) = match c {
+                    '½' => ("1", "2"),
+                    '⅓' => ("1", "3"),
+                    '⅔' => ("2", "3"),
+                    '¼' => ("1", "4"),
+                    _ => ("3", "4"),
+                };
+                let num = |d: &str| Tok::Num {
+                    digits: d.to_string(),
+                    frac: 0,
+                    exp: 0,
+                };
+                self.out.push(Tok::Sym('('));
+                self.out.push(num(p));
+                self.out.push(Tok::Sym('/'));
+                self.out.push(num(q));
+                Tok::Sym(')')
+            }
             '⁰' | '¹' | '²' | '³' | '⁴' | '⁵' | '⁶' | '⁷' | '⁸' | '⁹' => {
                 let d = "⁰¹²³⁴⁵⁶⁷⁸⁹".chars().position(|x| x == c).unwrap_or(0);
                 self.out.push(Tok::Sym('^'));

@@ -53,7 +53,7 @@ impl Parser<'_> {
                 Expr::Binom(Box::new(a), Box::new(b))
             }
             "pi" => Expr::Const(Constant::Pi),
-            "infty" | "inf" => Expr::Infinity,
+            "infty" | "inf" | "infinity" => Expr::Infinity,
             "emptyset" | "varnothing" => return Ok(Ans::Set(Vec::new())),
             "lfloor" | "lceil" => {
                 let inner = expr_of(self.sum()?)?;
