@@ -4,6 +4,10 @@
 //! All lists are lowercase ASCII; a text word matches after lowercasing and stripping leading and
 //! trailing punctuation.
 
+use std::sync::OnceLock;
+
+use super::tokens::hash_bytes;
+
 /// Reasoning-word categories, logged as `token/<name>` (and `token/pos_<name>`,
 /// `token/neg_<name>`). Counts are occurrences per response.
 pub const CATEGORIES: [&str; 4] = [
@@ -166,6 +170,90 @@ fn auxiliary_chain(a: &str, b: &str) -> bool {
             | ("do" | "does" | "did", "not")
     )
 }
+
+// ---- Lookup table: one probe per text word, keyed by the hash the scan computes anyway ----
+
+#[derive(Clone, Copy)]
+pub(super) struct Entry {
+    pub category: Option<u8>,
+    pub class: Option<WordClass>,
+}
+
+const LEX_BITS: u32 = 10;
+
+/// Open-addressing table of the lexicon keyed by `hash_bytes` of the lowercase word, so a text
+/// word is looked up with the hash the scan computes anyway.
+pub(super) type LexSlot = Option<(u64, &'static str, Entry)>;
+
+pub(super) fn lexicon_table() -> &'static Vec<LexSlot> {
+    static TABLE: OnceLock<Vec<LexSlot>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut words: Vec<(&'static str, Entry)> = Vec::new();
+        let lists = [LOGICAL_CONNECTIVES, VERIFICATION, REFLECTION, PLANNING];
+        for (ci, list) in lists.iter().enumerate() {
+            for w in *list {
+                words.push((
+                    w,
+                    Entry {
+                        category: Some(ci as u8),
+                        class: word_class(w),
+                    },
+                ));
+            }
+        }
+        for w in CLASS_WORDS {
+            if !words.iter().any(|(x, _)| x == w) {
+                words.push((
+                    w,
+                    Entry {
+                        category: None,
+                        class: word_class(w),
+                    },
+                ));
+            }
+        }
+        let mask = (1usize << LEX_BITS) - 1;
+        let mut table = vec![None; 1 << LEX_BITS];
+        for (w, e) in words {
+            let h = hash_bytes(w.as_bytes());
+            let mut slot = (h >> 40) as usize & mask;
+            while table[slot].is_some() {
+                slot = (slot + 1) & mask;
+            }
+            table[slot] = Some((h, w, e));
+        }
+        table
+    })
+}
+
+pub(super) fn lexicon_lookup(table: &[LexSlot], h: u64, word: &[u8]) -> Option<Entry> {
+    let mask = (1usize << LEX_BITS) - 1;
+    let mut slot = (h >> 40) as usize & mask;
+    while let Some((eh, w, e)) = table[slot] {
+        if eh == h && w.as_bytes().eq_ignore_ascii_case(word) {
+            return Some(e);
+        }
+        slot = (slot + 1) & mask;
+    }
+    None
+}
+
+// Every word `word_class` knows, so one map lookup answers both questions.
+const CLASS_WORDS: &[&str] = &[
+    "the", "a", "an", "every", "our", "your", "their", "his", "its", "my", "of", "in", "on", "at",
+    "by", "for", "with", "from", "into", "over", "under", "between", "among", "through", "during",
+    "without", "until", "upon", "against", "about", "after", "before", "within", "onto", "toward",
+    "towards", "could", "would", "should", "will", "can", "may", "must", "might", "shall", "is",
+    "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "i",
+    "you", "he", "she", "we", "they", "me", "him", "us", "them", "and", "or", "but", "nor", "than",
+    "because", "although", "though", "came", "took", "knew", "gave", "went", "felt", "told",
+    "asked", "turned", "got", "said", "saw", "seemed", "thought", "found", "became", "began",
+    "brought", "wrote", "sat", "stood", "lost", "paid", "met", "ran", "kept", "held", "heard",
+    "go", "give", "take", "get", "know", "make", "say", "see", "think", "tell", "become", "seem",
+    "want", "come", "bring", "begin", "keep", "write", "again", "ever", "still", "too", "rather",
+    "however", "once", "just", "also", "not", "here", "there", "then", "now", "never", "often",
+    "perhaps", "yet", "already", "soon",
+];
 
 #[cfg(test)]
 mod tests {

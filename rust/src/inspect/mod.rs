@@ -15,6 +15,7 @@ pub mod repetition;
 pub mod scan;
 pub mod script;
 pub mod shortcut;
+mod tokens;
 
 use rayon::prelude::*;
 
