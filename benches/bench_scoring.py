@@ -45,11 +45,15 @@ def median_time(fn, repeat: int) -> float:
 
 
 def cpu_time(fn, repeat: int) -> float:
-    """Process CPU seconds per call (all threads): less sensitive to other load than wall time."""
-    start = time.process_time()
+    """CPU seconds of the calling thread per call (median): with threads=1 the native work runs
+    on the calling thread, so this is the work itself, less sensitive to other load than wall
+    time (and blind to other threads of the process, e.g. idle BLAS workers)."""
+    times = []
     for _ in range(repeat):
+        start = time.thread_time()
         fn()
-    return (time.process_time() - start) / repeat
+        times.append(time.thread_time() - start)
+    return statistics.median(times)
 
 
 def math_verify_time(responses, truths) -> float | None:

@@ -184,16 +184,18 @@ fn mean_where(v: &[u32], keep: impl Fn(usize) -> bool) -> f64 {
 pub fn score_batch(input: &BatchInput, cfg: &ScoringConfig) -> Result<BatchOutput, InputError> {
     check(input, cfg)?;
     let n = input.responses.len();
-    let per: Vec<(Option<Verdict>, Inspection)> = crate::pool::run_in_pool(cfg.threads, || {
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let r = input.responses[i];
-                let v = input.ground_truths[i].map(|gt| verify::verify(r, gt, &cfg.verify));
-                (v, inspect::inspect(r, &cfg.inspect))
-            })
-            .collect()
-    });
+    let one = |i: usize| {
+        let r = input.responses[i];
+        let v = input.ground_truths[i].map(|gt| verify::verify(r, gt, &cfg.verify));
+        (v, inspect::inspect(r, &cfg.inspect))
+    };
+    // One thread runs inline (rayon's global pool is neither single-threaded nor fork-safe).
+    let per: Vec<(Option<Verdict>, Inspection)> = if crate::pool::resolve_threads(cfg.threads) <= 1
+    {
+        (0..n).map(one).collect()
+    } else {
+        crate::pool::run_in_pool(cfg.threads, || (0..n).into_par_iter().map(one).collect())
+    };
     let mut raw_scores = Vec::with_capacity(n);
     let mut correct = Vec::with_capacity(n);
     let mut status = Vec::with_capacity(n);

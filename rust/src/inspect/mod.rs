@@ -196,6 +196,11 @@ pub fn inspect_batch(
     threads: usize,
 ) -> Result<Vec<Inspection>, InputError> {
     cfg.validate()?;
+    // One thread runs inline: `par_iter` outside a pool would use rayon's global pool, which is
+    // neither single-threaded nor fork-safe.
+    if crate::pool::resolve_threads(threads) <= 1 {
+        return Ok(texts.iter().map(|t| inspect(t, cfg)).collect());
+    }
     Ok(crate::pool::run_in_pool(threads, || {
         texts.par_iter().map(|t| inspect(t, cfg)).collect()
     }))
