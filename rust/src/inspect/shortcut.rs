@@ -29,36 +29,44 @@ fn answer_follows(rest: &str) -> bool {
 const ANSWER_PHRASES: [&str; 3] = ["nswer:", "nswer is", "nswer**"];
 
 /// Byte offset of the last `\boxed{..}` or answer phrase/marker in `text[from..to]` (absolute).
-/// A single byte scan; the non-ASCII markers are searched only when the range has non-ASCII text.
+///
+/// Only the latest answer matters, so both kinds are searched backwards with SIMD (`memmem` for
+/// `\boxed`, `memrchr2` for the `w` of `answer`) and each search stops at its first hit; the
+/// non-ASCII markers are searched only when the range has non-ASCII text. A phrase starting at
+/// `i` counts from `i - 1` (the `a` of `answer`).
 fn last_marked_answer(text: &str, from: usize, to: usize) -> Option<usize> {
     let b = text.as_bytes();
-    // A `\boxed{` never closed gives no answer: it must come before the last closing brace
-    // (found once, with SIMD, only when a `\boxed` is seen).
-    let mut last_close: Option<usize> = None;
-    let mut best: Option<usize> = None;
-    for i in from..to {
-        match b[i] {
-            b'\\' if b[i..].starts_with(b"\\boxed") => {
-                let close =
-                    *last_close.get_or_insert_with(|| memchr::memrchr(b'}', b).unwrap_or(0));
-                if i < close {
-                    best = Some(i);
-                }
-            }
-            b'n' | b'N' => {
-                let rest = &b[i..];
-                let hit = ANSWER_PHRASES.iter().find(|p| {
-                    rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-                });
-                if let Some(p) = hit {
-                    if answer_follows(&text[i + p.len()..]) {
-                        best = Some(i.saturating_sub(1));
-                    }
-                }
-            }
-            _ => {}
-        }
+    let to = to.min(b.len());
+    if from >= to {
+        return None;
     }
+    // A `\boxed{` never closed gives no answer: it must come before the last closing brace.
+    let boxed = (|| {
+        let close = memchr::memrchr(b'}', b)?;
+        let bound = to.min(close);
+        // A match ending by `bound + 5` starts before `bound`.
+        let hay = b.get(from..(bound + 5).min(b.len()))?;
+        memchr::memmem::rfind(hay, b"\\boxed").map(|p| from + p)
+    })();
+    // `answer` phrases, found by their `w` two bytes after the `n` at `i`.
+    let phrase = b
+        .get(from + 2..(to + 2).min(b.len()))
+        .and_then(|hay| {
+            memchr::memrchr2_iter(b'w', b'W', hay).find(|&k| {
+                let i = from + k;
+                let rest = &b[i..];
+                ANSWER_PHRASES.iter().any(|p| {
+                    rest.len() >= p.len()
+                        && rest[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+                        && answer_follows(&text[i + p.len()..])
+                })
+            })
+        })
+        .map(|k| (from + k).saturating_sub(1));
+    let mut best = match (boxed, phrase) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    };
     if !text[from..to].is_ascii() {
         for &(marker, _) in ANSWER_MARKERS {
             if let Some(p) = text[from..to].rfind(marker) {

@@ -1,0 +1,72 @@
+//! Inspect a JSONL batch's texts `REPEAT` times, single-thread, and print MB/s; small enough to
+//! run under `valgrind --tool=callgrind` for instruction counts.
+//!
+//! Usage: cargo run --release --example inspect_bench -- FILE.jsonl [KEY] [REPEAT]
+
+use std::time::Instant;
+
+use archer_native::inspect::{inspect, InspectConfig};
+
+/// The string value of `"key": "..."` on one JSONL line (JSON escapes decoded).
+fn field(line: &str, key: &str) -> Option<String> {
+    let pat = format!("\"{key}\": \"");
+    let start = line.find(&pat)? + pat.len();
+    let mut out = String::new();
+    let mut chars = line[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    let mut cp = u32::from_str_radix(&hex, 16).ok()?;
+                    if (0xD800..0xDC00).contains(&cp) {
+                        // Surrogate pair: `\uD83D\uDE00`.
+                        let low: String = chars.by_ref().skip(2).take(4).collect();
+                        let lo = u32::from_str_radix(&low, 16).ok()?;
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    }
+                    out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .get(1)
+        .map_or("../shared/data/rollout_batch_1024.jsonl", String::as_str);
+    let key = args.get(2).map_or("response", String::as_str);
+    let repeat: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(20);
+    let data = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let texts: Vec<String> = data.lines().filter_map(|l| field(l, key)).collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let cfg = InspectConfig::default();
+    let mut flagged = 0usize;
+    let start = Instant::now();
+    for _ in 0..repeat {
+        for t in &texts {
+            let i = inspect(t, &cfg);
+            flagged += (i.repetition || i.gibberish || i.language_drift || i.shortcut) as usize;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64() / repeat as f64;
+    println!(
+        "{} texts, {:.2} MB: {:.2} ms per batch = {:.0} MB/s single-thread ({} flagged)",
+        texts.len(),
+        bytes as f64 / 1e6,
+        secs * 1e3,
+        bytes as f64 / 1e6 / secs,
+        flagged / repeat.max(1)
+    );
+}
