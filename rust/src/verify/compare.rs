@@ -12,8 +12,13 @@ use super::parse::parse;
 use super::text::{
     choice_letter, is_blank_math, leading_choice, plain_integers_equal, strip_markup, text_equal,
 };
-use super::values::{proportional, scalars_equal};
+use super::values::{all_defined, proportional, scalars_equal};
 use super::Status;
+
+/// The string without whitespace.
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
 
 /// Decide the status of `answer` (already extracted) against `truth`.
 pub fn judge(answer: &str, truth: &str, budget: &mut Budget) -> Status {
@@ -37,6 +42,18 @@ pub fn judge(answer: &str, truth: &str, budget: &mut Budget) -> Status {
             Some(ac) if ac == tc => Status::Match,
             Some(_) => Status::Mismatch,
             None => Status::Mismatch,
+        };
+    }
+    // Written exactly like the truth (up to spaces): equal wherever defined, so one parse and
+    // a definedness check replace the full comparison.
+    if squash(a) == squash(t) {
+        return match lex(a, budget).and_then(|toks| parse(toks, budget)) {
+            Err(_) => Status::Match, // identical non-math text
+            Ok(pa) => match all_defined(&normalize(pa), budget) {
+                Ok(()) => Status::Match,
+                Err(Fail::Undefined) => Status::Mismatch,
+                Err(_) => Status::Unparsable,
+            },
         };
     }
     let parsed_t = lex(t, budget).and_then(|toks| parse(toks, budget));

@@ -8,7 +8,7 @@ use num_traits::{Signed, Zero};
 
 use super::budget::{Budget, Fail, Res};
 use super::eval::{div, eval, Env, Val};
-use super::expr::Expr;
+use super::expr::{Ans, Expr};
 
 /// Tolerance for answers written with a decimal point against an irrational value.
 const DECIMAL_RTOL: f64 = 1e-6;
@@ -191,4 +191,38 @@ pub(super) fn proportional(
         }
     }
     Ok(ratio.is_some())
+}
+
+/// Every scalar in `a` has a value at some evaluation point: used when the answer is written
+/// exactly like the ground truth, where only "is it defined at all" is left to decide
+/// (`\frac{1}{0}` and overflowing towers are not answers even when copied).
+pub(super) fn all_defined(a: &Ans, budget: &mut Budget) -> Res<()> {
+    match a {
+        Ans::Expr(e) => {
+            let names = free_vars(&[e]);
+            let n_points = if names.is_empty() { 1 } else { N_POINTS };
+            for index in 0..n_points {
+                match eval(
+                    e,
+                    &Point {
+                        names: &names,
+                        index,
+                    },
+                    budget,
+                ) {
+                    Ok(_) => return Ok(()),
+                    Err(Fail::Undefined) => continue,
+                    Err(other) => return Err(other),
+                }
+            }
+            Err(Fail::Undefined)
+        }
+        Ans::Rel(items, _) | Ans::Bracket { items, .. } | Ans::Set(items) | Ans::Union(items) => {
+            items.iter().try_for_each(|x| all_defined(x, budget))
+        }
+        Ans::Matrix(rows) => rows
+            .iter()
+            .flatten()
+            .try_for_each(|x| all_defined(x, budget)),
+    }
 }
