@@ -46,20 +46,17 @@ pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
         t.generation += 1;
         let generation = t.generation;
         let table = &mut t.slots[..cap];
-        // Polynomial rolling hash of n consecutive token hashes (mod 2^64).
+        // Polynomial rolling hash of n consecutive token hashes (mod 2^64): the first window is
+        // summed up front, then each step adds one token and drops the one n places back, so
+        // the loop body has no warm-up branches.
         const B: u64 = 0x100_0000_01B3;
         let bn = (0..n).fold(1u64, |acc, _| acc.wrapping_mul(B));
-        let mut h = 0u64;
+        let mut h = token_hashes[..n - 1]
+            .iter()
+            .fold(0u64, |h, &t| h.wrapping_mul(B).wrapping_add(t));
         let mut distinct = 0usize;
         let mut max = 0u32;
-        for (i, &tok) in token_hashes.iter().enumerate() {
-            h = h.wrapping_mul(B).wrapping_add(tok);
-            if i >= n {
-                h = h.wrapping_sub(token_hashes[i - n].wrapping_mul(bn));
-            }
-            if i + 1 < n {
-                continue;
-            }
+        let mut count = |h: u64| {
             let key = (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut slot = (key >> 32) as usize & mask;
             loop {
@@ -72,15 +69,24 @@ pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
                     };
                     distinct += 1;
                     max = max.max(1);
-                    break;
+                    return;
                 }
                 if e.key == key {
                     e.count += 1;
                     max = max.max(e.count);
-                    break;
+                    return;
                 }
                 slot = (slot + 1) & mask;
             }
+        };
+        h = h.wrapping_mul(B).wrapping_add(token_hashes[n - 1]);
+        count(h);
+        for (&add, &drop) in token_hashes[n..].iter().zip(token_hashes) {
+            h = h
+                .wrapping_mul(B)
+                .wrapping_add(add)
+                .wrapping_sub(drop.wrapping_mul(bn));
+            count(h);
         }
         NgramStats {
             repetition_ratio: (1.0 - distinct as f64 / total as f64) as f32,
