@@ -284,24 +284,49 @@ fn pack_lower(word: &[u8]) -> u128 {
     u128::from_le_bytes(buf)
 }
 
-/// Entry of `word` (ASCII letters, `-` and `'` only), whose lowercase `hash_bytes` is `h`.
+/// Entry of the word `text[start..start + len]` (ASCII letters, `-` and `'` only), whose
+/// lowercase `hash_bytes` is `h`. The word is compared as one 16-byte load where the text allows.
 #[inline]
-pub(super) fn lexicon_lookup(lex: &Lexicon, h: u64, word: &[u8]) -> Option<Entry> {
-    let mask = (1usize << LEX_BITS) - 1;
+pub(super) fn lexicon_lookup(
+    lex: &Lexicon,
+    h: u64,
+    text: &[u8],
+    start: usize,
+    len: usize,
+) -> Option<Entry> {
     let bit = present_bit(h);
     if lex.present[bit / 64] & (1 << (bit % 64)) == 0 {
         return None;
     }
+    let mask = (1usize << LEX_BITS) - 1;
     let mut slot = (h >> 40) as usize & mask;
     loop {
         let s = &lex.slots[slot];
         if s.len == 0 {
             return None;
         }
-        if s.hash == h && s.len as usize == word.len() && s.packed == pack_lower(word) {
+        if s.hash == h && s.len as usize == len && s.packed == pack_lower_at(text, start, len) {
             return Some(s.entry);
         }
         slot = (slot + 1) & mask;
+    }
+}
+
+/// `pack_lower(&text[start..start + len])` (`len <= 16`), with one unaligned load when the text
+/// has 16 bytes from `start`.
+#[inline]
+fn pack_lower_at(text: &[u8], start: usize, len: usize) -> u128 {
+    match text.get(start..start + 16) {
+        Some(w) => {
+            let v = u128::from_le_bytes(w.try_into().unwrap()) | (u128::MAX / 255 * 0x20);
+            let keep = if len >= 16 {
+                u128::MAX
+            } else {
+                (1u128 << (8 * len)) - 1
+            };
+            v & keep
+        }
+        None => pack_lower(&text[start..start + len]),
     }
 }
 
@@ -341,5 +366,32 @@ mod tests {
         assert!(!implausible_pair("of", "them"));
         assert!(!implausible_pair("give", "them"));
         assert!(implausible_pair("from", "we"));
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use super::*;
+    use crate::inspect::tokens::hash_bytes;
+
+    #[test]
+    fn lookup_matches_words_in_any_case_and_position() {
+        let lex = lexicon_table();
+        let text = b"Therefore THE cat, checked double-Check wait";
+        let find = |start: usize, len: usize| {
+            let lower: Vec<u8> = text[start..start + len].iter().map(|c| c | 0x20).collect();
+            lexicon_lookup(lex, hash_bytes(&lower), text, start, len)
+        };
+        assert_eq!(find(0, 9).and_then(|e| e.category), Some(0));
+        assert_eq!(
+            find(10, 3).and_then(|e| e.class),
+            Some(WordClass::Determiner)
+        );
+        assert!(find(14, 3).is_none());
+        assert_eq!(find(19, 7).and_then(|e| e.category), Some(1));
+        assert_eq!(find(27, 12).and_then(|e| e.category), Some(1));
+        // Near the end of the text (no 16-byte load possible).
+        assert_eq!(find(40, 4).and_then(|e| e.category), Some(2));
+        assert!(find(40, 3).is_none());
     }
 }

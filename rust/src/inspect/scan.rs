@@ -281,7 +281,7 @@ fn scan_into(text: &str, out: &mut Scan) {
             hash_lower(core)
         };
         let entry = if len <= 13 {
-            lexicon_lookup(lex, lower_hash, core)
+            lexicon_lookup(lex, lower_hash, b, start + ws, len)
         } else {
             None
         };
