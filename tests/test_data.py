@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import transformers  # noqa: F401
 
 from archer.config import DataConfig
 from archer.data import (
@@ -16,8 +17,6 @@ from archer.data import (
     prepare,
     render_prompt,
 )
-
-pytest.importorskip("transformers")
 
 
 @pytest.fixture(scope="module")

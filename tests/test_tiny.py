@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+import transformers
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-
-from archer.tiny import EOS, IM_END, build_tiny_model, tiny_model_for  # noqa: E402
+from archer.tiny import EOS, IM_END, build_tiny_model, tiny_model_for
 
 
 def _digest(path):

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import transformers  # noqa: F401
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from archer.config import apply_overrides  # noqa: E402
-from archer.presets import get_preset  # noqa: E402
-from archer.tracking import read_metrics  # noqa: E402
-from archer.train.loop import FAULT_ENV, run_training  # noqa: E402
+from archer.config import apply_overrides
+from archer.presets import get_preset
+from archer.tracking import read_metrics
+from archer.train.loop import FAULT_ENV, run_training
 
 REQUIRED = [
     "actor/entropy",

