@@ -59,7 +59,7 @@ def test_score_errors_name_the_problem(tmp_path):
     assert "--response-key" in res.output
     src.write_text("{not json\n", encoding="utf-8")
     res = runner.invoke(app, ["score", str(src)])
-    assert res.exit_code == 2 and "bad.jsonl:1" in res.output
+    assert res.exit_code == 2 and "bad.jsonl: row 1" in res.output
     _write(src, ROWS)
     res = runner.invoke(app, ["score", str(src), "--mode", "sympy"])
     assert res.exit_code != 0 and "mode" in res.output

@@ -12,11 +12,12 @@ Built-in sets: ``bundled:smoke`` (64 arithmetic word problems in archer/assets) 
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from archer.jsonl import iter_json_objects
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -59,19 +60,7 @@ def _toy_rows(n: int = 2000, seed: int = 12345) -> list[dict[str, Any]]:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: row {lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}: row {lineno}: expected a JSON object")
-            rows.append(row)
-    return rows
+    return [row for _, row in iter_json_objects(path, DataError)]
 
 
 def _read_parquet(path: Path) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from archer.jsonl import iter_json_objects
 from archer.scoring.inspect import FLAGS, Inspections, inspect_texts
 from archer.scoring.verify import STATUSES, BatchVerdicts, Verdict, verify_batch
 
@@ -47,27 +48,18 @@ def read_rows(path: Path, response_key: str, truth_key: str) -> list[dict[str, A
     if not path.is_file():
         raise RowsError(f"{path}: no such file (pass a JSONL file with one object per line)")
     rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RowsError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise RowsError(f"{path}:{lineno}: expected a JSON object per line")
-            for key, flag in ((response_key, "--response-key"), (truth_key, "--truth-key")):
-                if key == truth_key and row.get(key) is None:
-                    continue  # no ground truth: inspection only
-                if key not in row:
-                    raise RowsError(
-                        f"{path}:{lineno}: missing key {key!r} (keys: {sorted(row)}); "
-                        f"name the right field with {flag}"
-                    )
-                if not isinstance(row[key], str):
-                    row[key] = "" if row[key] is None else str(row[key])
-            rows.append(row)
+    for lineno, row in iter_json_objects(path, RowsError):
+        for key, flag in ((response_key, "--response-key"), (truth_key, "--truth-key")):
+            if key == truth_key and row.get(key) is None:
+                continue  # no ground truth: inspection only
+            if key not in row:
+                raise RowsError(
+                    f"{path}: row {lineno}: missing key {key!r} (keys: {sorted(row)}); "
+                    f"name the right field with {flag}"
+                )
+            if not isinstance(row[key], str):
+                row[key] = "" if row[key] is None else str(row[key])
+        rows.append(row)
     return rows
 
 
