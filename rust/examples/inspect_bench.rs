@@ -1,7 +1,10 @@
 //! Inspect a JSONL batch's texts `REPEAT` times, single-thread, and print MB/s; small enough to
 //! run under `valgrind --tool=callgrind` for instruction counts.
 //!
-//! Usage: cargo run --release --example inspect_bench -- FILE.jsonl [KEY] [REPEAT]
+//! Usage: cargo run --release --example inspect_bench -- FILE.jsonl [KEY] [REPEAT] [DUMP]
+//!
+//! With DUMP (a path), also writes every text's `Inspection` (Debug form, one line per text) there:
+//! diff two dumps to prove an optimisation changed no result.
 
 use std::time::Instant;
 
@@ -61,6 +64,14 @@ fn main() {
         }
     }
     let secs = start.elapsed().as_secs_f64() / repeat as f64;
+    if let Some(dump) = args.get(4) {
+        let lines: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{:?}", inspect(t, &cfg)))
+            .collect();
+        std::fs::write(dump, lines.join("\n") + "\n")
+            .unwrap_or_else(|e| panic!("cannot write {dump}: {e}"));
+    }
     println!(
         "{} texts, {:.2} MB: {:.2} ms per batch = {:.0} MB/s single-thread ({} flagged)",
         texts.len(),
