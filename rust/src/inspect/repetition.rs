@@ -41,19 +41,46 @@ impl Loop {
 }
 
 const TABLE_BITS: u32 = 12;
+const TABLE_LEN: usize = 1 << TABLE_BITS;
 const WINDOW: usize = 8;
 const SAMPLE: usize = 4;
 
+/// Last position (+1) of each hashed 8-byte window.
+type Table = [u32; TABLE_LEN];
+
 thread_local! {
-    // Last position (+1) of each hashed 8-byte window. Never cleared between texts: an entry from
-    // another text only proposes a candidate period that the byte comparison then rejects.
-    static LAST_SEEN: RefCell<Vec<u32>> = RefCell::new(vec![0u32; 1 << TABLE_BITS]);
+    // Never cleared between texts: an entry from another text only proposes a candidate period
+    // that the byte comparison then rejects. (Results therefore depend on the texts scanned
+    // before on the same thread; the tests compare implementations from the same table state.)
+    static LAST_SEEN: RefCell<Box<Table>> = RefCell::new(Box::new([0u32; TABLE_LEN]));
 }
 
-#[inline]
-fn window_hash(b: &[u8], i: usize) -> usize {
-    let w = u64::from_le_bytes(b[i..i + WINDOW].try_into().unwrap());
+/// The 8 bytes at `i` as a little-endian word.
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(b[i..i + WINDOW].try_into().unwrap())
+}
+
+#[inline(always)]
+fn window_hash(w: u64) -> usize {
     (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
+}
+
+/// First `j >= i` with `b[j] != b[j - p]` (or `b.len()`): the end of a run at period `p`,
+/// compared a word at a time (the first differing byte is the lowest set byte of the XOR).
+#[inline(always)]
+fn extend_run(b: &[u8], mut i: usize, p: usize) -> usize {
+    while i + WINDOW <= b.len() {
+        let x = word(b, i) ^ word(b, i - p);
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
+        i += WINDOW;
+    }
+    while i < b.len() && b[i] == b[i - p] {
+        i += 1;
+    }
+    i
 }
 
 /// Smallest period q (dividing p) of the unit `b[start..start + p]` repeated in the region.
@@ -74,20 +101,18 @@ fn is_rule_byte(c: u8) -> bool {
 }
 
 /// Does a run at period `p` over `[run_start, run_end)` make a qualifying loop? Returns it.
+/// The caller has already checked that the run is long enough to possibly qualify.
+#[inline(never)]
 fn qualify(
     text: &str,
     mut run_start: usize,
     run_end: usize,
     p: usize,
     prev_end: usize,
+    min_copies: usize,
     cfg: &InspectConfig,
 ) -> Option<Loop> {
     let b = text.as_bytes();
-    let min_copies = cfg.repetition_min_copies.max(2);
-    // With sampled hashing the candidate period can be up to SAMPLE times the unit's.
-    if run_end - run_start + p < min_copies * p.div_ceil(SAMPLE) {
-        return None;
-    }
     // The hash may find a loop a little after it starts: extend backwards.
     while run_start > p && run_start - 1 - p >= prev_end && b[run_start - 1] == b[run_start - 1 - p]
     {
@@ -129,59 +154,307 @@ fn qualify(
     })
 }
 
-/// All qualifying loops of `text`, in order, non-overlapping.
-pub fn find_loops(text: &str, cfg: &InspectConfig) -> Vec<Loop> {
-    let b = text.as_bytes();
-    // Positions are stored as u32; longer inputs are scanned on their first 4 GiB only.
-    let n = b.len().min(u32::MAX as usize - 1);
-    let max_period = cfg.repetition_max_period_bytes.max(1);
-    let mut loops = Vec::new();
-    LAST_SEEN.with(|table| {
-        let mut table = table.borrow_mut();
-        let mut cand = 0usize;
-        let mut run_start = 0usize;
-        let mut prev_end = 0usize;
-        let mut i = 0usize;
-        while i < n {
-            if cand > 0 {
-                // Extend the current run as far as it goes: one comparison per byte.
-                while i < n && b[i] == b[i - cand] {
-                    i += 1;
-                }
-                if let Some(l) = qualify(text, run_start, i, cand, prev_end, cfg) {
-                    prev_end = l.end;
-                    loops.push(l);
-                }
-                cand = 0;
-                // Outside a run only sampled positions do anything: jump to the next one.
-                i = i.next_multiple_of(SAMPLE);
-                continue;
-            }
-            // Windows are hashed at every SAMPLE-th position only: inside a loop of period p the
-            // sampled windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the
-            // loop's length, and the unit is reduced to its primitive period afterwards.
-            if i + WINDOW <= n {
-                let h = window_hash(b, i);
-                let last = table[h] as usize;
-                table[h] = (i + 1) as u32;
-                if last > 0 && last - 1 < i {
-                    let d = i - (last - 1);
-                    if d <= max_period && b[i] == b[i - d] {
-                        cand = d;
-                        run_start = i;
-                        continue;
-                    }
-                }
-            }
-            i += SAMPLE;
+/// From sampled position `i` on, hash each sampled window into the table until one proposes a
+/// candidate period: returns its position and the period, or `None` at the end of the text.
+///
+/// Windows are hashed at every SAMPLE-th position only: inside a loop of period p the sampled
+/// windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the loop's length, and
+/// the unit is reduced to its primitive period afterwards. The distance to the window's last
+/// occurrence is the candidate period.
+#[inline(never)]
+fn next_candidate(
+    b: &[u8],
+    table: &mut Table,
+    mut i: usize,
+    max_period: usize,
+) -> Option<(usize, usize)> {
+    // Every candidate has `d <= i < b.len()`, so `d <= max_period` is `d <= max_period.min(len)`,
+    // which keeps the bound below 2^32 (positions are u32) for the test below.
+    let max_period = max_period.min(b.len());
+    while let Some(w) = b.get(i..i + WINDOW) {
+        let w = u64::from_le_bytes(w.try_into().unwrap());
+        let h = window_hash(w);
+        let last = table[h] as usize;
+        table[h] = (i + 1) as u32;
+        // The window last occurred at `last - 1` (`last > 0`), `d = i + 1 - last` bytes back.
+        // A candidate needs `1 <= d <= i` (an earlier position of this text, or of an older
+        // text that the byte comparison rejects) and `d <= max_period`. With wrapping
+        // arithmetic `d - 1 < max_period` rejects `last == i + 1` (`d - 1` wraps to the top)
+        // and `last > i + 1` (`d - 1 >= 2^64 - 2^32`); it lets `last == 0` through only while
+        // `i < max_period`, and then `b.get(last - 1)` is `b.get(usize::MAX)`, `None`.
+        let d = (i + 1).wrapping_sub(last);
+        if d.wrapping_sub(1) < max_period && b.get(last.wrapping_sub(1)) == Some(&(w as u8)) {
+            return Some((i, d));
         }
-        if cand > 0 {
-            if let Some(l) = qualify(text, run_start, n, cand, prev_end, cfg) {
+        i += SAMPLE;
+    }
+    None
+}
+
+/// All qualifying loops of `text`, in order, non-overlapping.
+#[inline(never)]
+pub fn find_loops(text: &str, cfg: &InspectConfig) -> Vec<Loop> {
+    LAST_SEEN.with(|table| find_loops_with(text, cfg, &mut table.borrow_mut()))
+}
+
+fn find_loops_with(text: &str, cfg: &InspectConfig, table: &mut Table) -> Vec<Loop> {
+    // Positions are stored as u32; longer inputs are scanned on their first 4 GiB only.
+    let b = &text.as_bytes()[..text.len().min(u32::MAX as usize - 1)];
+    let max_period = cfg.repetition_max_period_bytes.max(1);
+    let min_copies = cfg.repetition_min_copies.max(2);
+    let mut loops = Vec::new();
+    let mut prev_end = 0usize;
+    let mut i = 0usize;
+    loop {
+        // Windows are hashed at every SAMPLE-th position only: inside a loop of period p the
+        // sampled windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the
+        // loop's length, and the unit is reduced to its primitive period afterwards. The distance
+        // to the window's last occurrence is the candidate period.
+        let Some((at, p)) = next_candidate(b, table, i, max_period) else {
+            return loops;
+        };
+        i = at;
+        // Extend the run as far as it goes.
+        let run_start = i;
+        i = extend_run(b, i, p);
+        // With sampled hashing the candidate period can be up to SAMPLE times the unit's.
+        if i - run_start + p >= min_copies * p.div_ceil(SAMPLE) {
+            if let Some(l) = qualify(text, run_start, i, p, prev_end, min_copies, cfg) {
+                prev_end = l.end;
                 loops.push(l);
             }
         }
-    });
-    loops
+        // Outside a run only sampled positions do anything: jump to the next one.
+        i = i.next_multiple_of(SAMPLE);
+    }
+}
+
+/// The straightforward implementation (byte-at-a-time runs, table as a `Vec`), kept as the
+/// reference the optimised scan must equal exactly.
+#[cfg(test)]
+mod reference {
+    use super::{InspectConfig, Loop};
+
+    const TABLE_BITS: u32 = 12;
+    const WINDOW: usize = 8;
+    const SAMPLE: usize = 4;
+
+    #[inline]
+    fn window_hash(b: &[u8], i: usize) -> usize {
+        let w = u64::from_le_bytes(b[i..i + WINDOW].try_into().unwrap());
+        (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
+    }
+
+    /// Smallest period q (dividing p) of the unit `b[start..start + p]` repeated in the region.
+    fn primitive_period(b: &[u8], start: usize, p: usize) -> usize {
+        for q in 1..p {
+            if p % q == 0 && (start..start + p - q).all(|k| b[k] == b[k + q]) {
+                return q;
+            }
+        }
+        p
+    }
+
+    fn is_rule_byte(c: u8) -> bool {
+        matches!(
+            c,
+            b'-' | b'='
+                | b'_'
+                | b'*'
+                | b'~'
+                | b'|'
+                | b':'
+                | b'+'
+                | b'#'
+                | b' '
+                | b'\t'
+                | b'\n'
+                | b'\r'
+        )
+    }
+
+    /// Does a run at period `p` over `[run_start, run_end)` make a qualifying loop? Returns it.
+    fn qualify(
+        text: &str,
+        mut run_start: usize,
+        run_end: usize,
+        p: usize,
+        prev_end: usize,
+        cfg: &InspectConfig,
+    ) -> Option<Loop> {
+        let b = text.as_bytes();
+        let min_copies = cfg.repetition_min_copies.max(2);
+        // With sampled hashing the candidate period can be up to SAMPLE times the unit's.
+        if run_end - run_start + p < min_copies * p.div_ceil(SAMPLE) {
+            return None;
+        }
+        // The hash may find a loop a little after it starts: extend backwards.
+        while run_start > p
+            && run_start - 1 - p >= prev_end
+            && b[run_start - 1] == b[run_start - 1 - p]
+        {
+            run_start -= 1;
+        }
+        let mut start = run_start - p;
+        let q = primitive_period(b, start, p);
+        while !text.is_char_boundary(start) {
+            start += 1;
+        }
+        let mut end = run_end;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end <= start + q {
+            return None;
+        }
+        let copies = (end - start) / q;
+        if copies < min_copies {
+            return None;
+        }
+        let unit = &b[start..start + q];
+        let chars = text[start..end].chars().count();
+        let min_chars = if unit.iter().all(u8::is_ascii_digit) {
+            cfg.repetition_digit_min_chars
+        } else if unit.iter().all(|&c| is_rule_byte(c)) {
+            cfg.repetition_rule_min_chars
+        } else {
+            cfg.repetition_min_chars
+        };
+        if chars < min_chars {
+            return None;
+        }
+        Some(Loop {
+            start,
+            end,
+            period: q,
+            copies,
+        })
+    }
+
+    /// All qualifying loops of `text`, in order, non-overlapping.
+    pub(super) fn find_loops(text: &str, cfg: &InspectConfig, table: &mut [u32]) -> Vec<Loop> {
+        let b = text.as_bytes();
+        // Positions are stored as u32; longer inputs are scanned on their first 4 GiB only.
+        let n = b.len().min(u32::MAX as usize - 1);
+        let max_period = cfg.repetition_max_period_bytes.max(1);
+        let mut loops = Vec::new();
+        {
+            let mut cand = 0usize;
+            let mut run_start = 0usize;
+            let mut prev_end = 0usize;
+            let mut i = 0usize;
+            while i < n {
+                if cand > 0 {
+                    // Extend the current run as far as it goes: one comparison per byte.
+                    while i < n && b[i] == b[i - cand] {
+                        i += 1;
+                    }
+                    if let Some(l) = qualify(text, run_start, i, cand, prev_end, cfg) {
+                        prev_end = l.end;
+                        loops.push(l);
+                    }
+                    cand = 0;
+                    // Outside a run only sampled positions do anything: jump to the next one.
+                    i = i.next_multiple_of(SAMPLE);
+                    continue;
+                }
+                // Windows are hashed at every SAMPLE-th position only: inside a loop of period p the
+                // sampled windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the
+                // loop's length, and the unit is reduced to its primitive period afterwards.
+                if i + WINDOW <= n {
+                    let h = window_hash(b, i);
+                    let last = table[h] as usize;
+                    table[h] = (i + 1) as u32;
+                    if last > 0 && last - 1 < i {
+                        let d = i - (last - 1);
+                        if d <= max_period && b[i] == b[i - d] {
+                            cand = d;
+                            run_start = i;
+                            continue;
+                        }
+                    }
+                }
+                i += SAMPLE;
+            }
+            if cand > 0 {
+                if let Some(l) = qualify(text, run_start, n, cand, prev_end, cfg) {
+                    loops.push(l);
+                }
+            }
+        }
+        loops
+    }
+}
+
+#[cfg(test)]
+mod equivalence {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Both implementations over the same sequence of texts, each from a zeroed table (the
+    /// table carries over between texts, as on a worker thread).
+    fn same_on(texts: &[String]) -> Result<(), TestCaseError> {
+        let cfg = InspectConfig::default();
+        let mut fast: Box<Table> = Box::new([0; TABLE_LEN]);
+        let mut slow = vec![0u32; TABLE_LEN];
+        for t in texts {
+            prop_assert_eq!(
+                find_loops_with(t, &cfg, &mut fast),
+                reference::find_loops(t, &cfg, &mut slow),
+                "text {:?}",
+                t
+            );
+            prop_assert_eq!(&fast[..], &slow[..]);
+        }
+        Ok(())
+    }
+
+    /// Loop-heavy text: units (ASCII, digits, rules, multi-byte) repeated, with noise between.
+    fn loopy() -> impl Strategy<Value = String> {
+        let unit = prop_oneof![
+            "[a-c ]{1,9}",
+            "[0-9]{1,4}",
+            "[-=|: ]{1,5}",
+            "\\PC{1,6}",
+            "[a-z .\n]{10,40}",
+        ];
+        proptest::collection::vec((unit, 0usize..40, "\\PC{0,12}"), 1..6).prop_map(|parts| {
+            parts
+                .into_iter()
+                .map(|(u, k, noise)| u.repeat(k) + &noise)
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn equals_reference_on_loops(texts in proptest::collection::vec(loopy(), 1..4)) {
+            same_on(&texts)?;
+        }
+
+        #[test]
+        fn equals_reference_on_any_text(texts in proptest::collection::vec("\\PC{0,300}", 1..4)) {
+            same_on(&texts)?;
+        }
+    }
+
+    #[test]
+    fn equals_reference_on_long_periods() {
+        let mut texts = Vec::new();
+        for period in [1usize, 2, 3, 4, 5, 7, 8, 9, 12, 16, 31, 64, 100, 513] {
+            let unit: String = (0..period)
+                .map(|k| (b'a' + (k * 7 % 26) as u8) as char)
+                .collect();
+            for copies in [2usize, 6, 7, 8, 30] {
+                texts.push(format!("x{}y", unit.repeat(copies)));
+                texts.push(format!("ゆ{}{}", unit.repeat(copies), &unit[..period / 2]));
+            }
+        }
+        same_on(&texts).unwrap();
+    }
 }
 
 #[cfg(test)]
