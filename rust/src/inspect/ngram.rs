@@ -10,11 +10,11 @@ pub struct NgramStats {
     pub maximum_frequency: u32,
 }
 
-/// Table slot: n-gram key, count, and the generation (call) that wrote it. Slots from older
-/// generations count as empty, so the table is never cleared between texts.
+/// Table slot: an n-gram's rolling hash, its count, and the generation (call) that wrote it.
+/// Slots from older generations count as empty, so the table is never cleared between texts.
 #[derive(Clone, Copy, Default)]
 struct Slot {
-    key: u64,
+    hash: u64,
     count: u32,
     generation: u32,
 }
@@ -29,13 +29,16 @@ thread_local! {
     static TABLE: RefCell<Table> = const { RefCell::new(Table { slots: Vec::new(), generation: 0 }) };
 }
 
+/// Polynomial base of the rolling hash of n consecutive token hashes (mod 2^64).
+const B: u64 = 0x100_0000_01B3;
+
+#[inline(never)]
 pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
     if n == 0 || token_hashes.len() < n {
         return NgramStats::default();
     }
     let total = token_hashes.len() - n + 1;
     let cap = (total * 2).next_power_of_two().max(64);
-    let mask = cap - 1;
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
         if t.slots.len() < cap || t.generation == u32::MAX {
@@ -45,54 +48,202 @@ pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
         }
         t.generation += 1;
         let generation = t.generation;
-        let table = &mut t.slots[..cap];
-        // Polynomial rolling hash of n consecutive token hashes (mod 2^64): the first window is
-        // summed up front, then each step adds one token and drops the one n places back, so
-        // the loop body has no warm-up branches.
-        const B: u64 = 0x100_0000_01B3;
-        let bn = (0..n).fold(1u64, |acc, _| acc.wrapping_mul(B));
-        let mut h = token_hashes[..n - 1]
-            .iter()
-            .fold(0u64, |h, &t| h.wrapping_mul(B).wrapping_add(t));
-        let mut distinct = 0usize;
-        let mut max = 0u32;
-        let mut count = |h: u64| {
-            let key = (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let mut slot = (key >> 32) as usize & mask;
-            loop {
-                let e = &mut table[slot];
-                if e.generation != generation {
-                    *e = Slot {
-                        key,
-                        count: 1,
-                        generation,
-                    };
-                    distinct += 1;
-                    max = max.max(1);
-                    return;
-                }
-                if e.key == key {
-                    e.count += 1;
-                    max = max.max(e.count);
-                    return;
-                }
-                slot = (slot + 1) & mask;
-            }
-        };
-        h = h.wrapping_mul(B).wrapping_add(token_hashes[n - 1]);
-        count(h);
-        for (&add, &drop) in token_hashes[n..].iter().zip(token_hashes) {
-            h = h
-                .wrapping_mul(B)
-                .wrapping_add(add)
-                .wrapping_sub(drop.wrapping_mul(bn));
-            count(h);
-        }
+        let (distinct, max) = count_ngrams(token_hashes, n, &mut t.slots[..cap], generation);
         NgramStats {
             repetition_ratio: (1.0 - distinct as f64 / total as f64) as f32,
             maximum_frequency: max,
         }
     })
+}
+
+/// Distinct n-grams and the largest count, counting each n-gram's rolling hash (64 bits) in
+/// `table` (a power of two long, at most half full).
+fn count_ngrams(
+    token_hashes: &[u64],
+    n: usize,
+    table: &mut [Slot],
+    generation: u32,
+) -> (usize, u32) {
+    let mask = table.len() - 1;
+    let shift = 64 - table.len().trailing_zeros();
+    // The rolling hash: the first window is summed up front, then each step adds one token and
+    // drops the one n places back.
+    let bn = (0..n).fold(1u64, |acc, _| acc.wrapping_mul(B));
+    let mut h = token_hashes[..n]
+        .iter()
+        .fold(0u64, |h, &t| h.wrapping_mul(B).wrapping_add(t));
+    let mut distinct = 0usize;
+    let mut max = 1u32;
+    let mut next = token_hashes[n..].iter().zip(token_hashes);
+    loop {
+        // The slot is the top bits of `h`: token hashes end with a multiplication, so their top
+        // bits are well mixed, and so are those of their polynomial sum. (The slot only decides
+        // where an n-gram is stored, never whether two are equal.)
+        let mut slot = (h >> shift) as usize;
+        loop {
+            let e = &mut table[slot & mask];
+            if e.generation != generation {
+                *e = Slot {
+                    hash: h,
+                    count: 1,
+                    generation,
+                };
+                distinct += 1;
+                break;
+            }
+            if e.hash == h {
+                e.count += 1;
+                max = max.max(e.count);
+                break;
+            }
+            slot += 1;
+        }
+        let Some((&add, &drop)) = next.next() else {
+            return (distinct, max);
+        };
+        h = h
+            .wrapping_mul(B)
+            .wrapping_add(add)
+            .wrapping_sub(drop.wrapping_mul(bn));
+    }
+}
+
+/// The implementation with generation-stamped slots, kept as the reference the table above must
+/// equal exactly.
+#[cfg(test)]
+mod reference {
+    use std::cell::RefCell;
+
+    use super::NgramStats;
+
+    /// Table slot: n-gram key, count, and the generation (call) that wrote it. Slots from older
+    /// generations count as empty, so the table is never cleared between texts.
+    #[derive(Clone, Copy, Default)]
+    struct Slot {
+        key: u64,
+        count: u32,
+        generation: u32,
+    }
+
+    struct Table {
+        slots: Vec<Slot>,
+        generation: u32,
+    }
+
+    pub(super) fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
+        if n == 0 || token_hashes.len() < n {
+            return NgramStats::default();
+        }
+        let total = token_hashes.len() - n + 1;
+        let cap = (total * 2).next_power_of_two().max(64);
+        let mask = cap - 1;
+        thread_local! {
+            static TABLE: RefCell<Table> = const { RefCell::new(Table { slots: Vec::new(), generation: 0 }) };
+        }
+        TABLE.with(|t| {
+            let mut t = t.borrow_mut();
+            if t.slots.len() < cap || t.generation == u32::MAX {
+                let len = t.slots.len().max(cap);
+                t.slots = vec![Slot::default(); len];
+                t.generation = 0;
+            }
+            t.generation += 1;
+            let generation = t.generation;
+            let table = &mut t.slots[..cap];
+            // Polynomial rolling hash of n consecutive token hashes (mod 2^64): the first window is
+            // summed up front, then each step adds one token and drops the one n places back, so
+            // the loop body has no warm-up branches.
+            const B: u64 = 0x100_0000_01B3;
+            let bn = (0..n).fold(1u64, |acc, _| acc.wrapping_mul(B));
+            let mut h = token_hashes[..n - 1]
+                .iter()
+                .fold(0u64, |h, &t| h.wrapping_mul(B).wrapping_add(t));
+            let mut distinct = 0usize;
+            let mut max = 0u32;
+            let mut count = |h: u64| {
+                let key = (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                let mut slot = (key >> 32) as usize & mask;
+                loop {
+                    let e = &mut table[slot];
+                    if e.generation != generation {
+                        *e = Slot {
+                            key,
+                            count: 1,
+                            generation,
+                        };
+                        distinct += 1;
+                        max = max.max(1);
+                        return;
+                    }
+                    if e.key == key {
+                        e.count += 1;
+                        max = max.max(e.count);
+                        return;
+                    }
+                    slot = (slot + 1) & mask;
+                }
+            };
+            h = h.wrapping_mul(B).wrapping_add(token_hashes[n - 1]);
+            count(h);
+            for (&add, &drop) in token_hashes[n..].iter().zip(token_hashes) {
+                h = h
+                    .wrapping_mul(B)
+                    .wrapping_add(add)
+                    .wrapping_sub(drop.wrapping_mul(bn));
+                count(h);
+            }
+            NgramStats {
+                repetition_ratio: (1.0 - distinct as f64 / total as f64) as f32,
+                maximum_frequency: max,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod equivalence {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn same(tokens: &[u64], n: usize) -> Result<(), TestCaseError> {
+        let a = ngram_stats(tokens, n);
+        let b = reference::ngram_stats(tokens, n);
+        prop_assert_eq!(a.repetition_ratio.to_bits(), b.repetition_ratio.to_bits());
+        prop_assert_eq!(a.maximum_frequency, b.maximum_frequency);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Token streams from a small vocabulary (many repeats), hashes 0 included; texts of
+        /// several sizes one after another, so the reused table shrinks and grows.
+        #[test]
+        fn equals_reference(
+            texts in proptest::collection::vec(
+                (proptest::collection::vec(0u64..6, 0..400), 1usize..25, any::<u64>()),
+                1..5,
+            )
+        ) {
+            for (tokens, n, salt) in texts {
+                // Salted and unsalted (small values, hash 0) vocabularies.
+                let salted: Vec<u64> = tokens.iter().map(|&t| t.wrapping_mul(salt)).collect();
+                same(&tokens, n)?;
+                same(&salted, n)?;
+            }
+        }
+    }
+
+    #[test]
+    fn zero_hashes_count() {
+        // All-zero tokens: every n-gram hashes to 0.
+        same(&[0; 50], 20).unwrap();
+        same(&[0; 50], 1).unwrap();
+        // An n-gram hashing to 0 among others: with n = 1 the hash is the token.
+        same(&[0, 5, 0, 7, 0, 5], 1).unwrap();
+        same(&[5, 7, 0], 1).unwrap();
+    }
 }
 
 #[cfg(test)]
