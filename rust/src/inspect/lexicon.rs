@@ -6,8 +6,6 @@
 
 use std::sync::OnceLock;
 
-use super::tokens::hash_bytes;
-
 /// Reasoning-word categories, logged as `token/<name>` (and `token/pos_<name>`,
 /// `token/neg_<name>`). Counts are occurrences per response.
 pub const CATEGORIES: [&str; 4] = [
@@ -171,7 +169,7 @@ fn auxiliary_chain(a: &str, b: &str) -> bool {
     )
 }
 
-// ---- Lookup table: one probe per text word, keyed by the hash the scan computes anyway ----
+// ---- Lookup table: one probe per text word, keyed by the word's packed lower-case bytes ----
 
 #[derive(Clone, Copy)]
 pub(super) struct Entry {
@@ -183,24 +181,37 @@ const LEX_BITS: u32 = 10;
 /// Bits of the home-slot bitmap: 4096 bits for ~190 words, so ~5% of misses reach the table.
 const PRESENT_BITS: u32 = 12;
 
-/// One slot of the lookup table: the word's hash, the word itself packed into a `u128`
-/// (lowercase bytes, little-endian, zero-padded; every lexicon word has at most 16 bytes) and its
-/// length (0 = empty slot).
+/// One slot of the lookup table: the word packed into a `u128` (lowercase bytes, little-endian,
+/// zero-padded; every lexicon word has 1..=16 bytes, so 0 marks an empty slot).
 #[derive(Clone, Copy)]
 pub(super) struct LexSlot {
-    hash: u64,
     packed: u128,
-    len: u8,
     entry: Entry,
 }
 
-/// Open-addressing table of the lexicon keyed by `hash_bytes` of the lowercase word, so a text
-/// word is looked up with the hash the scan computes anyway. The table (48 KiB) does not stay in
-/// L1 cache; `present`, a 512-byte bitmap of the words' home slots, answers most misses (most
-/// text words) without touching it.
+/// Open-addressing table of the lexicon keyed by a multiplicative hash of the packed word, which
+/// the scan has in a register anyway. `present`, a 512-byte bitmap of the words' home slots,
+/// answers most misses (most text words) without touching the table.
 pub(super) struct Lexicon {
     present: [u64; (1 << PRESENT_BITS) / 64],
     slots: Vec<LexSlot>,
+}
+
+#[inline]
+fn key(packed: u128) -> u64 {
+    let lo = packed as u64;
+    let hi = (packed >> 64) as u64;
+    (lo ^ hi.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[inline]
+fn present_bit(k: u64) -> usize {
+    (k >> (64 - PRESENT_BITS)) as usize
+}
+
+#[inline]
+fn home_slot(k: u64) -> usize {
+    (k >> (64 - LEX_BITS)) as usize
 }
 
 pub(super) fn lexicon_table() -> &'static Lexicon {
@@ -232,9 +243,7 @@ pub(super) fn lexicon_table() -> &'static Lexicon {
         }
         let mask = (1usize << LEX_BITS) - 1;
         let empty = LexSlot {
-            hash: 0,
             packed: 0,
-            len: 0,
             entry: Entry {
                 category: None,
                 class: None,
@@ -247,19 +256,15 @@ pub(super) fn lexicon_table() -> &'static Lexicon {
                 !w.is_empty() && w.len() <= 16,
                 "lexicon word {w:?} must have 1..=16 bytes"
             );
-            let h = hash_bytes(w.as_bytes());
-            let bit = present_bit(h);
+            let packed = pack_lower(w.as_bytes());
+            let k = key(packed);
+            let bit = present_bit(k);
             present[bit / 64] |= 1 << (bit % 64);
-            let mut slot = (h >> 40) as usize & mask;
-            while table[slot].len != 0 {
+            let mut slot = home_slot(k);
+            while table[slot].packed != 0 {
                 slot = (slot + 1) & mask;
             }
-            table[slot] = LexSlot {
-                hash: h,
-                packed: pack_lower(w.as_bytes()),
-                len: w.len() as u8,
-                entry: e,
-            };
+            table[slot] = LexSlot { packed, entry: e };
         }
         Lexicon {
             present,
@@ -268,15 +273,10 @@ pub(super) fn lexicon_table() -> &'static Lexicon {
     })
 }
 
-#[inline]
-fn present_bit(h: u64) -> usize {
-    (h >> 40) as usize & ((1 << PRESENT_BITS) - 1)
-}
-
 /// The bytes (at most 16) OR 0x20, packed little-endian. For letters, `-` and `'` (the only
 /// bytes of a scanned word) this is exactly ASCII lowercasing.
 #[inline]
-fn pack_lower(word: &[u8]) -> u128 {
+pub(super) fn pack_lower(word: &[u8]) -> u128 {
     let mut buf = [0u8; 16];
     for (d, s) in buf.iter_mut().zip(word) {
         *d = s | 0x20;
@@ -284,49 +284,25 @@ fn pack_lower(word: &[u8]) -> u128 {
     u128::from_le_bytes(buf)
 }
 
-/// Entry of the word `text[start..start + len]` (ASCII letters, `-` and `'` only), whose
-/// lowercase `hash_bytes` is `h`. The word is compared as one 16-byte load where the text allows.
+/// Entry of a word given as `pack_lower` of its bytes (1..=16 of them).
 #[inline]
-pub(super) fn lexicon_lookup(
-    lex: &Lexicon,
-    h: u64,
-    text: &[u8],
-    start: usize,
-    len: usize,
-) -> Option<Entry> {
-    let bit = present_bit(h);
+pub(super) fn lexicon_lookup(lex: &Lexicon, packed: u128) -> Option<Entry> {
+    let k = key(packed);
+    let bit = present_bit(k);
     if lex.present[bit / 64] & (1 << (bit % 64)) == 0 {
         return None;
     }
     let mask = (1usize << LEX_BITS) - 1;
-    let mut slot = (h >> 40) as usize & mask;
+    let mut slot = home_slot(k);
     loop {
         let s = &lex.slots[slot];
-        if s.len == 0 {
-            return None;
-        }
-        if s.hash == h && s.len as usize == len && s.packed == pack_lower_at(text, start, len) {
+        if s.packed == packed {
             return Some(s.entry);
         }
-        slot = (slot + 1) & mask;
-    }
-}
-
-/// `pack_lower(&text[start..start + len])` (`len <= 16`), with one unaligned load when the text
-/// has 16 bytes from `start`.
-#[inline]
-fn pack_lower_at(text: &[u8], start: usize, len: usize) -> u128 {
-    match text.get(start..start + 16) {
-        Some(w) => {
-            let v = u128::from_le_bytes(w.try_into().unwrap()) | (u128::MAX / 255 * 0x20);
-            let keep = if len >= 16 {
-                u128::MAX
-            } else {
-                (1u128 << (8 * len)) - 1
-            };
-            v & keep
+        if s.packed == 0 {
+            return None;
         }
-        None => pack_lower(&text[start..start + len]),
+        slot = (slot + 1) & mask;
     }
 }
 
@@ -372,26 +348,39 @@ mod tests {
 #[cfg(test)]
 mod lookup_tests {
     use super::*;
-    use crate::inspect::tokens::hash_bytes;
 
     #[test]
-    fn lookup_matches_words_in_any_case_and_position() {
+    fn lookup_finds_every_word_and_nothing_else() {
         let lex = lexicon_table();
-        let text = b"Therefore THE cat, checked double-Check wait";
-        let find = |start: usize, len: usize| {
-            let lower: Vec<u8> = text[start..start + len].iter().map(|c| c | 0x20).collect();
-            lexicon_lookup(lex, hash_bytes(&lower), text, start, len)
-        };
-        assert_eq!(find(0, 9).and_then(|e| e.category), Some(0));
+        for (ci, list) in [LOGICAL_CONNECTIVES, VERIFICATION, REFLECTION, PLANNING]
+            .iter()
+            .enumerate()
+        {
+            for w in *list {
+                let e = lexicon_lookup(lex, pack_lower(w.as_bytes()));
+                assert_eq!(e.and_then(|e| e.category), Some(ci as u8), "{w}");
+            }
+        }
+        for w in CLASS_WORDS {
+            let e = lexicon_lookup(lex, pack_lower(w.as_bytes()));
+            assert_eq!(e.and_then(|e| e.class), word_class(w), "{w}");
+        }
         assert_eq!(
-            find(10, 3).and_then(|e| e.class),
-            Some(WordClass::Determiner)
+            lexicon_lookup(lex, pack_lower(b"THEREFORE")).and_then(|e| e.category),
+            Some(0)
         );
-        assert!(find(14, 3).is_none());
-        assert_eq!(find(19, 7).and_then(|e| e.category), Some(1));
-        assert_eq!(find(27, 12).and_then(|e| e.category), Some(1));
-        // Near the end of the text (no 16-byte load possible).
-        assert_eq!(find(40, 4).and_then(|e| e.category), Some(2));
-        assert!(find(40, 3).is_none());
+        for w in [
+            "cat",
+            "thee",
+            "th",
+            "therefores",
+            "double-checked",
+            "zzzzzzzzzzzzzzzz",
+        ] {
+            assert!(
+                lexicon_lookup(lex, pack_lower(w.as_bytes())).is_none(),
+                "{w}"
+            );
+        }
     }
 }

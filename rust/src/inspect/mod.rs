@@ -13,6 +13,9 @@ pub mod lexicon;
 pub mod ngram;
 pub mod repetition;
 pub mod scan;
+mod scan_bytes;
+#[cfg(test)]
+mod scan_reference;
 pub mod script;
 pub mod shortcut;
 mod tokens;
@@ -157,7 +160,11 @@ pub fn inspect(text: &str, cfg: &InspectConfig) -> Inspection {
         None => (None, None),
     };
     let sc = shortcut::shortcut(text, cfg);
-    scan::with_scan(text, |scan| {
+    let gate = scan::Gate {
+        min_anomalies: cfg.salad_min_anomalies,
+        min_scripts: cfg.soup_min_scripts,
+    };
+    scan::with_scan(text, Some(gate), |scan| {
         let gib = gibberish::gibberish(scan, &loops, cfg);
         let drift = language::drift(text, &scan.script_letters, cfg);
         let ng = ngram::ngram_stats(&scan.token_hashes, cfg.ngram_n);
@@ -181,7 +188,7 @@ pub fn inspect(text: &str, cfg: &InspectConfig) -> Inspection {
             script_letters: scan.script_letters,
             shortcut: sc.flag,
             words_before_answer: sc.words_before,
-            n_words: scan.words.len() as u32,
+            n_words: scan.n_words,
             categories: scan.categories,
             repetition_ratio: ng.repetition_ratio,
             maximum_frequency: ng.maximum_frequency,

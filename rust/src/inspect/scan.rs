@@ -1,15 +1,27 @@
 //! The single pass over a response's whitespace-separated tokens that feeds every detector:
 //! letters per script (language drift), per-token junk evidence (gibberish), the word sequence
 //! (word-salad evidence, reasoning-word counts) and token hashes (20-gram statistics).
+//!
+//! Two depths. The default scan keeps only what every text needs: counts, token hashes and the
+//! bounds that let the gibberish detector prove a text clean (`junk_tokens`, `anomaly_bound`,
+//! `all_groups`). Only when those bounds do not rule gibberish out does `Scan::detail` rescan
+//! and keep the per-token and per-word records. Most responses never need them.
+//!
+//! Speed comes from three things: whitespace is found 16 bytes at a time into a bit mask, so a
+//! token costs a few bit operations to delimit; an ASCII token of up to 15 bytes is loaded as
+//! one `u128` and its byte classes are computed for all bytes at once (SWAR: every byte's class
+//! lands in that byte's high bit); and its hash, lower-case form and lexicon key come from the
+//! same register. Longer or non-ASCII tokens take the general byte-by-byte path.
 
 use std::cell::RefCell;
 
-use super::lexicon::{self, lexicon_lookup, lexicon_table, Entry, WordClass};
+use super::lexicon::{self, lexicon_lookup, lexicon_table, Entry, Lexicon, WordClass};
+use super::scan_bytes::{count_ascii_letters, ByteMasks};
 use super::script::Script;
-use super::tokens::{ascii_stats, hash_bytes, hash_lower, unicode_stats, TokenStats};
+use super::tokens::{ascii_stats, hash8, hash_bytes, hash_packed, unicode_stats, TokenStats};
 
 /// Per-token facts the gibberish detector needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenInfo {
     pub start: u32,
     pub end: u32,
@@ -22,7 +34,7 @@ pub struct TokenInfo {
 }
 
 /// One plain word (ASCII letters, optional inner `-`/`'`), for the word-salad evidence.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WordInfo {
     pub token: u32,
     pub lower_hash: u64,
@@ -38,20 +50,27 @@ pub struct WordInfo {
 #[derive(Debug, Default)]
 pub struct Scan {
     pub script_letters: [u32; Script::ALL.len()],
-    pub tokens: Vec<TokenInfo>,
-    pub words: Vec<WordInfo>,
     pub token_hashes: Vec<u64>,
     pub categories: [u32; lexicon::CATEGORIES.len()],
-    /// Bloom filter of the lowercase-only words seen (2 bits per word).
-    pub lower_seen: Vec<u64>,
+    /// Plain words.
+    pub n_words: u32,
+    /// Non-whitespace characters.
+    pub total_chars: u64,
     /// Tokens junk on their own, and an upper bound of word-salad anomalies: when both are small
     /// and few writing systems occur, the text cannot be gibberish (the fast path).
     pub junk_tokens: u32,
     pub anomaly_bound: u32,
     pub all_groups: u32,
+    /// Whether the records below are filled (`detail`).
+    pub detailed: bool,
+    pub tokens: Vec<TokenInfo>,
+    pub words: Vec<WordInfo>,
+    /// Bloom filter of the lowercase-only words seen (2 bits per word).
+    pub lower_seen: Vec<u64>,
+    pub(super) masks: ByteMasks,
 }
 
-const BLOOM_WORDS: usize = 256; // 16 Ki bits
+pub(super) const BLOOM_WORDS: usize = 256; // 16 Ki bits
 
 impl Scan {
     pub fn seen_lowercase(&self, h: u64) -> bool {
@@ -59,287 +78,724 @@ impl Scan {
         self.lower_seen[a / 64] & (1 << (a % 64)) != 0
             && self.lower_seen[b / 64] & (1 << (b % 64)) != 0
     }
+
+    /// Rescan `text` (the text this scan was made from) keeping per-token and per-word records.
+    pub fn detail(&mut self, text: &str) {
+        if !self.detailed {
+            scan_into::<true>(text, self, None);
+        }
+    }
 }
 
-fn bloom_bits(h: u64) -> (usize, usize) {
+pub(super) fn bloom_bits(h: u64) -> (usize, usize) {
     let m = (BLOOM_WORDS * 64 - 1) as u64;
     ((h & m) as usize, ((h >> 32) & m) as usize)
-}
-
-fn is_leading_punct(c: u8) -> bool {
-    matches!(c, b'"' | b'\'' | b'(' | b'[' | b'*' | b'`' | b'_')
-}
-
-fn is_trailing_punct(c: u8) -> bool {
-    matches!(
-        c,
-        b'.' | b',' | b';' | b':' | b'?' | b'!' | b')' | b']' | b'"' | b'\'' | b'*' | b'`' | b'_'
-    )
 }
 
 thread_local! {
     static SCAN: RefCell<Option<Scan>> = const { RefCell::new(None) };
 }
 
-/// Run `f` on the scan of `text` (buffers are reused across calls on one thread).
-pub fn with_scan<R>(text: &str, f: impl FnOnce(&Scan) -> R) -> R {
+/// When a scan needs its per-token records: any junk token, at least `min_anomalies` word-order
+/// anomalies, or letters of at least `min_scripts` writing systems (the gibberish detector's
+/// fast-path bounds, `gibberish::ruled_out`).
+#[derive(Debug, Clone, Copy)]
+pub struct Gate {
+    pub min_anomalies: u32,
+    pub min_scripts: u32,
+}
+
+/// Run `f` on the scan of `text` (buffers are reused across calls on one thread). With a `gate`,
+/// the scan is detailed exactly when the gate says so: the counting pass stops as soon as the
+/// gate trips and the text is rescanned in detail.
+pub fn with_scan<R>(text: &str, gate: Option<Gate>, f: impl FnOnce(&mut Scan) -> R) -> R {
     SCAN.with(|cell| {
         let mut slot = cell.borrow_mut();
         let scan = slot.get_or_insert_with(|| Scan {
             lower_seen: vec![0; BLOOM_WORDS],
             ..Default::default()
         });
-        scan_into(text, scan);
+        if !scan_into::<false>(text, scan, gate) {
+            scan_into::<true>(text, scan, None);
+        }
         f(scan)
     })
 }
 
-#[inline]
-fn lower_str<'a>(w: &[u8], buf: &'a mut [u8; 16]) -> &'a str {
-    let n = w.len().min(16);
-    for (d, s) in buf[..n].iter_mut().zip(w) {
-        *d = s.to_ascii_lowercase();
-    }
-    std::str::from_utf8(&buf[..n]).unwrap_or("")
+/// The full scan of `text`, every record filled (tests and tools).
+pub fn detailed_scan(text: &str) -> Scan {
+    let mut s = Scan {
+        lower_seen: vec![0; BLOOM_WORDS],
+        ..Default::default()
+    };
+    scan_into::<true>(text, &mut s, None);
+    s
 }
 
-const SPACE: u8 = 1;
-const LOWER: u8 = 2;
-const UPPER: u8 = 4;
-const DIGIT: u8 = 8;
-const WORDPUNCT: u8 = 16;
-const CTRL: u8 = 32;
-const NONASCII: u8 = 64;
-const PUNCT: u8 = 128;
+// ---- The pass ----
 
-/// Class bits of every byte value, for the fused token pass.
-static BYTE_CLASS: [u8; 256] = {
+const LEAD: u8 = 1;
+const TRAIL: u8 = 2;
+const SENTENCE_END: u8 = 4;
+
+/// Punctuation stripped from a word's ends: leading `"'([*`_`, trailing `.,;:?!)]"'*`_`.
+static STRIP: [u8; 256] = {
     let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = if matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C) {
-            SPACE
-        } else if b.is_ascii_lowercase() {
-            LOWER
-        } else if b.is_ascii_uppercase() {
-            UPPER
-        } else if b.is_ascii_digit() {
-            DIGIT
-        } else if b == b'-' || b == b'\'' {
-            WORDPUNCT
-        } else if b < 0x20 || b == 0x7F {
-            CTRL
-        } else if b >= 0x80 {
-            NONASCII
-        } else {
-            PUNCT
-        };
-        c += 1;
+    let lead = b"\"'([*`_";
+    let trail = b".,;:?!)]\"'*`_";
+    let mut k = 0;
+    while k < lead.len() {
+        t[lead[k] as usize] |= LEAD;
+        k += 1;
     }
+    k = 0;
+    while k < trail.len() {
+        t[trail[k] as usize] |= TRAIL;
+        k += 1;
+    }
+    t[b'.' as usize] |= SENTENCE_END;
+    t[b'?' as usize] |= SENTENCE_END;
+    t[b'!' as usize] |= SENTENCE_END;
     t
 };
 
-#[inline]
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
+/// A plain word as the word-order rules see it.
+struct Word {
+    /// Stripped trailing punctuation: 0 none, else a byte (`.`, `?` or `!` when any was there).
+    trailing: u8,
+    all_lower: bool,
+    titlecase: bool,
+    /// Lower-case bytes packed little-endian (words of at most 16 bytes; 0 otherwise).
+    packed: u128,
+    /// `hash_bytes` of the lower-case word: always in a detailed scan; otherwise only for words
+    /// longer than 16 bytes (shorter ones compare by `packed`), else 0.
+    lower_hash: u64,
+    entry: Option<Entry>,
 }
 
-/// ASCII letters of `b`. Branch-free with byte-wide counters over chunks of 255 bytes, so the
-/// loop vectorises 16 or 32 bytes wide.
-fn count_ascii_letters(b: &[u8]) -> u32 {
-    b.chunks(255)
-        .map(|c| {
-            c.iter().fold(0u8, |acc, &x| {
-                acc + ((x | 0x20).wrapping_sub(b'a') < 26) as u8
-            }) as u32
-        })
-        .sum()
+/// The previous plain word on this line.
+#[derive(Clone, Copy)]
+struct Prev {
+    packed: u128,
+    trailing: u8,
+    all_lower: bool,
+    lower_hash: u64,
+    class: Option<WordClass>,
 }
 
-fn scan_into(text: &str, out: &mut Scan) {
+/// Running state and counters of one pass (kept out of `Scan` so they live in registers).
+struct State<'a> {
+    lex: &'a Lexicon,
+    prev: Option<Prev>,
+    has_control: bool,
+    junk_tokens: u32,
+    anomaly_bound: u32,
+    all_groups: u32,
+    n_words: u32,
+    total_chars: u64,
+    categories: [u32; lexicon::CATEGORIES.len()],
+}
+
+/// Scan `text` into `out`; false when `gate` tripped and the scan stopped early.
+fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -> bool {
     out.script_letters = [0; Script::ALL.len()];
+    out.token_hashes.clear();
     out.tokens.clear();
     out.words.clear();
-    out.token_hashes.clear();
-    out.categories = [0; lexicon::CATEGORIES.len()];
-    out.lower_seen.iter_mut().for_each(|w| *w = 0);
-    out.junk_tokens = 0;
-    out.anomaly_bound = 0;
-    out.all_groups = 0;
-    let lex = lexicon_table();
+    out.detailed = FULL;
+    if FULL {
+        out.lower_seen.clear();
+        out.lower_seen.resize(BLOOM_WORDS, 0);
+    }
     let b = text.as_bytes();
     let n = b.len().min(u32::MAX as usize);
-    out.script_letters[Script::Latin.index()] = count_ascii_letters(&b[..n]);
-    let mut i = 0usize;
-    let mut line_start = true;
-    // The previous plain word on this line: (offset, length, trailing punctuation, all lower
-    // case, lowercase hash, closed class).
-    type Prev = (usize, usize, u8, bool, u64, Option<WordClass>);
-    let mut prev: Option<Prev> = None;
-    while i < n {
-        let c = b[i];
-        if is_space(c) {
-            if c == b'\n' {
-                line_start = true;
-                prev = None;
+    let b = &b[..n];
+    let ascii_letters = count_ascii_letters(b);
+    out.script_letters[Script::Latin.index()] = ascii_letters;
+    // At most one token per two bytes (plus one): no reallocation inside the loop.
+    out.token_hashes.reserve(n / 2 + 1);
+    let mut masks = std::mem::take(&mut out.masks);
+    masks.build(b);
+    let mut st = State {
+        lex: lexicon_table(),
+        prev: None,
+        has_control: masks.has_control,
+        junk_tokens: 0,
+        anomaly_bound: 0,
+        // Every ASCII letter, in whatever token, puts Latin among the writing systems.
+        all_groups: ((ascii_letters > 0) as u32) << Script::Latin.index(),
+        n_words: 0,
+        total_chars: 0,
+        categories: [0; lexicon::CATEGORIES.len()],
+    };
+    // Newlines end the previous word's line; found lazily, as they are rare between tokens.
+    let mut next_newline = memchr::memchr(b'\n', b).unwrap_or(usize::MAX);
+    // Tokens start where a non-space byte follows a space (byte -1 counts as a space); the
+    // padding past the end is all spaces, so no token starts there.
+    let mut carry = 1u64;
+    for k in 0..masks.space.len() {
+        let space = masks.space[k];
+        let mut starts = !space & ((space << 1) | carry);
+        carry = space >> 63;
+        while starts != 0 {
+            let offset = starts.trailing_zeros();
+            starts &= starts - 1;
+            let start = k * 64 + offset as usize;
+            if start > next_newline {
+                st.prev = None;
+                next_newline = memchr::memchr(b'\n', &b[start..]).map_or(usize::MAX, |j| start + j);
             }
-            i += 1;
-            continue;
+            let above = space & (u64::MAX << offset);
+            let end = if above != 0 {
+                k * 64 + above.trailing_zeros() as usize
+            } else {
+                masks.next_space((k + 1) * 64)
+            }
+            .min(n);
+            let len = end - start;
+            if len <= 8 && start + 8 <= n {
+                let x = u64::from_le_bytes(b[start..start + 8].try_into().unwrap())
+                    & (u64::MAX >> (8 * (8 - len)));
+                if x & HIGH8 == 0 {
+                    short_ascii_token8::<FULL>(out, &mut st, start, len, x);
+                    continue;
+                }
+            } else if len <= 15 {
+                let x = load16(b, start, len);
+                if x & HIGH16 == 0 {
+                    short_ascii_token16::<FULL>(out, &mut st, start, len, x);
+                    continue;
+                }
+            }
+            general_token::<FULL>(out, &mut st, text, start, end);
         }
-        let start = i;
-        // One tight pass finds the token's end and the union of its bytes' classes; counts are
-        // taken afterwards only where a rule needs them.
-        let mut or = 0u8;
-        while i < n {
-            let k = BYTE_CLASS[b[i] as usize];
-            if k & SPACE != 0 {
-                break;
+        if let Some(g) = gate {
+            let many_scripts = st.all_groups & st.all_groups.wrapping_sub(1) != 0
+                && st.all_groups.count_ones() >= g.min_scripts;
+            if st.junk_tokens > 0 || st.anomaly_bound >= g.min_anomalies || many_scripts {
+                out.masks = masks;
+                return false;
             }
-            or |= k;
-            i += 1;
         }
-        let tok = &b[start..i];
-        let tok_hash = hash_bytes(tok);
-        out.token_hashes.push(tok_hash);
-        let ascii = or & NONASCII == 0;
-        let st = if ascii && tok.len() < 16 {
-            // Too short for the base64 rule: only control characters can make it junk.
-            let mut st = TokenStats::new();
-            st.chars = tok.len() as u32;
-            st.alnum = (or & (LOWER | UPPER | DIGIT) != 0) as u32;
-            if or & CTRL != 0 {
-                st.control = tok.iter().filter(|&&c| c < 0x20 || c == 0x7F).count() as u32;
+    }
+    out.masks = masks;
+    out.junk_tokens = st.junk_tokens;
+    out.anomaly_bound = st.anomaly_bound;
+    out.all_groups = st.all_groups;
+    out.n_words = st.n_words;
+    out.total_chars = st.total_chars;
+    out.categories = st.categories;
+    true
+}
+
+/// Bytes `start..start + len` of `b` packed little-endian into a `$t`, zero above `len`.
+macro_rules! load_packed {
+    ($name:ident, $t:ty, $width:expr) => {
+        #[inline(always)]
+        fn $name(b: &[u8], start: usize, len: usize) -> $t {
+            match b.get(start..start + $width) {
+                Some(w) => {
+                    <$t>::from_le_bytes(w.try_into().unwrap()) & (<$t>::MAX >> (8 * ($width - len)))
+                }
+                None => {
+                    let mut buf = [0u8; $width];
+                    buf[..len].copy_from_slice(&b[start..start + len]);
+                    <$t>::from_le_bytes(buf)
+                }
             }
-            if or & (LOWER | UPPER) != 0 {
-                st.groups = 1 << Script::Latin.index();
-            }
-            st
-        } else if ascii {
-            ascii_stats(tok)
-        } else {
-            unicode_stats(&text[start..i], &mut out.script_letters)
-        };
-        let junk = (!ascii || tok.len() >= 16 || or & CTRL != 0) && st.is_junk();
-        out.junk_tokens += junk as u32;
-        out.all_groups |= st.groups;
-        let token_index = out.tokens.len() as u32;
+        }
+    };
+}
+load_packed!(load16, u128, 16);
+
+/// `0x80` in every byte.
+const HIGH8: u64 = u64::MAX / 255 * 0x80;
+const HIGH16: u128 = u128::MAX / 255 * 0x80;
+
+const ONES16: u128 = u128::MAX / 255;
+
+/// High bit of each byte of `x` (all bytes < 0x80) that is >= `c`: adding `0x80 - c` carries
+/// into bit 7 exactly then, and never out of the byte.
+#[inline(always)]
+fn ge16(x: u128, c: u8) -> u128 {
+    x.wrapping_add(ONES16 * (0x80 - c) as u128) & HIGH16
+}
+
+/// High bit of each byte of `x` (all bytes < 0x80) equal to `c`.
+#[inline(always)]
+fn eq16(x: u128, c: u8) -> u128 {
+    let t = x ^ (ONES16 * c as u128);
+    !(t.wrapping_add(ONES16 * 0x7F) | t) & HIGH16
+}
+
+/// Bytes below `n` (1 <= n <= 16).
+#[inline(always)]
+fn below16(n: usize) -> u128 {
+    u128::MAX >> (8 * (16 - n))
+}
+
+/// An ASCII token of 9..=15 bytes in one `u128` (`x`, zero above `len`): the class of every
+/// byte lands in that byte's high bit, so each rule is a few bit operations on the whole token.
+#[inline(always)]
+fn short_ascii_token16<const FULL: bool>(
+    out: &mut Scan,
+    st: &mut State,
+    start: usize,
+    len: usize,
+    x: u128,
+) {
+    out.token_hashes.push(hash_packed(x, len));
+    st.total_chars += len as u64;
+    let valid = HIGH16 & below16(len);
+    let folded = x | (ONES16 * 0x20);
+    let letters = ge16(folded, b'a') & !ge16(folded, b'z' + 1) & valid;
+    // Too short for the base64 rule: only control characters can make it junk.
+    let junk = st.has_control && {
+        let ctrl = (!ge16(x, 0x20) | eq16(x, 0x7F)) & valid;
+        let control = ctrl.count_ones();
+        control > 0 && control * 3 >= len as u32
+    };
+    st.junk_tokens += junk as u32;
+    if FULL {
         out.tokens.push(TokenInfo {
             start: start as u32,
-            end: i as u32,
-            chars: st.chars,
+            end: (start + len) as u32,
+            chars: len as u32,
             junk,
-            groups: st.groups,
+            groups: ((letters != 0) as u32) << Script::Latin.index(),
         });
+    }
+    if letters == 0 {
+        st.prev = None;
+        return;
+    }
+    if letters != valid {
+        short_ascii_word16::<FULL>(out, st, len, x);
+        return;
+    }
+    // Letters only (most tokens of this length): the token is the word.
+    let upper = letters & !(x << 2);
+    let packed = folded & below16(len);
+    let entry = if len <= 13 {
+        lexicon_lookup(st.lex, packed)
+    } else {
+        None
+    };
+    on_word::<FULL>(
+        out,
+        st,
+        Word {
+            trailing: 0,
+            all_lower: upper == 0,
+            titlecase: upper == 0x80,
+            packed,
+            lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
+            entry,
+        },
+    );
+}
 
-        // Plain word: ASCII letters with inner `-`/`'`, after stripping punctuation.
-        if !ascii || or & (LOWER | UPPER) == 0 {
-            prev = None;
-            line_start = false;
-            continue;
+/// The plain word of an ASCII token of at most 16 bytes with at least one letter: ASCII letters
+/// with inner `-`/`'`, after stripping punctuation.
+#[inline(never)]
+fn short_ascii_word16<const FULL: bool>(out: &mut Scan, st: &mut State, len: usize, x: u128) {
+    let valid = HIGH16 & below16(len);
+    let folded = x | (ONES16 * 0x20);
+    let letters = ge16(folded, b'a') & !ge16(folded, b'z' + 1) & valid;
+    let (ws, we, trailing) = if valid & !letters == 0 {
+        (0, len, 0u8)
+    } else {
+        let byte = |k: usize| (x >> (8 * k)) as u8;
+        let mut ws = 0;
+        while ws < len && STRIP[byte(ws) as usize] & LEAD != 0 {
+            ws += 1;
         }
-        let (ws, we, trailing) = if or & !(LOWER | UPPER) == 0 {
-            (0, tok.len(), 0u8)
-        } else {
-            let mut ws = 0;
-            let mut we = tok.len();
-            while ws < we && is_leading_punct(tok[ws]) {
-                ws += 1;
+        // The word must start with a letter (LaTeX, numbers and the like stop here); letters
+        // are never trailing punctuation, so the end is found after it.
+        if ws == len || letters & (0x80u128 << (8 * ws)) == 0 {
+            st.prev = None;
+            return;
+        }
+        let mut we = len;
+        let mut trailing = 0u8;
+        while STRIP[byte(we - 1) as usize] & TRAIL != 0 {
+            let c = byte(we - 1);
+            if trailing == 0 || STRIP[c as usize] & SENTENCE_END != 0 {
+                trailing = c;
             }
-            let mut trailing = 0u8;
-            while we > ws && is_trailing_punct(tok[we - 1]) {
-                if trailing == 0 || matches!(tok[we - 1], b'.' | b'?' | b'!') {
-                    trailing = tok[we - 1];
-                }
-                we -= 1;
+            we -= 1;
+        }
+        (ws, we, trailing)
+    };
+    let first = 0x80u128 << (8 * ws);
+    let last = 0x80u128 << (8 * (we - 1));
+    let core = valid & below16(we) & (u128::MAX << (8 * ws));
+    if letters & first == 0
+        || letters & last == 0
+        || (core & !letters != 0 && core & !(letters | eq16(x, b'-') | eq16(x, b'\'')) != 0)
+    {
+        st.prev = None;
+        return;
+    }
+    let wlen = we - ws;
+    let upper = ge16(x, b'A') & !ge16(x, b'Z' + 1) & core;
+    let packed = ((x >> (8 * ws)) | (ONES16 * 0x20)) & below16(wlen);
+    let entry = if wlen <= 13 {
+        lexicon_lookup(st.lex, packed)
+    } else {
+        None
+    };
+    on_word::<FULL>(
+        out,
+        st,
+        Word {
+            trailing,
+            all_lower: upper == 0,
+            titlecase: upper != 0 && wlen > 1 && upper == first,
+            packed,
+            lower_hash: if FULL { hash_packed(packed, wlen) } else { 0 },
+            entry,
+        },
+    );
+}
+
+/// An ASCII token of 1..=8 bytes in one `u64` (`x`, zero above `len`): the commonest case,
+/// written out by hand so that a plain word costs a few dozen instructions.
+#[inline(always)]
+fn short_ascii_token8<const FULL: bool>(
+    out: &mut Scan,
+    st: &mut State,
+    start: usize,
+    len: usize,
+    x: u64,
+) {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let ge = |x: u64, c: u8| x.wrapping_add(ONES * (0x80 - c) as u64) & HIGH;
+    out.token_hashes.push(hash8(x, len));
+    st.total_chars += len as u64;
+    let low = u64::MAX >> (8 * (8 - len));
+    let valid = HIGH & low;
+    let folded = x | (ONES * 0x20);
+    let letters = ge(folded, b'a') & !ge(folded, b'z' + 1) & valid;
+    let junk = st.has_control && {
+        let t = x ^ (ONES * 0x7F);
+        let del = !(t.wrapping_add(ONES * 0x7F) | t) & HIGH;
+        let control = ((!ge(x, 0x20) | del) & valid).count_ones();
+        control > 0 && control * 3 >= len as u32
+    };
+    st.junk_tokens += junk as u32;
+    if FULL {
+        out.tokens.push(TokenInfo {
+            start: start as u32,
+            end: (start + len) as u32,
+            chars: len as u32,
+            junk,
+            groups: ((letters != 0) as u32) << Script::Latin.index(),
+        });
+    }
+    if letters != valid {
+        // Not letters only: punctuation to strip, digits, or no word at all.
+        if letters == 0 {
+            st.prev = None;
+        } else {
+            short_ascii_token8_mixed::<FULL>(out, st, len, x, letters);
+        }
+        return;
+    }
+    // Letters only: the token is the word. Upper case is a letter with bit 5 clear.
+    let upper = letters & !(x << 2);
+    let packed = (folded & low) as u128;
+    let entry = if len <= 13 {
+        lexicon_lookup(st.lex, packed)
+    } else {
+        None
+    };
+    on_word::<FULL>(
+        out,
+        st,
+        Word {
+            trailing: 0,
+            all_lower: upper == 0,
+            titlecase: upper == 0x80 && len > 1,
+            packed,
+            lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
+            entry,
+        },
+    );
+}
+
+/// The word of an ASCII token of at most 8 bytes with letters and other bytes (`short_ascii_word16`
+/// on a `u64`).
+#[inline(always)]
+fn short_ascii_token8_mixed<const FULL: bool>(
+    out: &mut Scan,
+    st: &mut State,
+    len: usize,
+    x: u64,
+    letters: u64,
+) {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let byte = |k: usize| (x >> (8 * k)) as u8;
+    let mut ws = 0;
+    while ws < len && STRIP[byte(ws) as usize] & LEAD != 0 {
+        ws += 1;
+    }
+    // The word must start with a letter; letters are never trailing punctuation.
+    if ws == len || letters & (0x80 << (8 * ws)) == 0 {
+        st.prev = None;
+        return;
+    }
+    let mut we = len;
+    let mut trailing = 0u8;
+    while STRIP[byte(we - 1) as usize] & TRAIL != 0 {
+        let c = byte(we - 1);
+        if trailing == 0 || STRIP[c as usize] & SENTENCE_END != 0 {
+            trailing = c;
+        }
+        we -= 1;
+    }
+    let first = 0x80u64 << (8 * ws);
+    let core = HIGH & (u64::MAX >> (8 * (8 - we))) & (u64::MAX << (8 * ws));
+    if letters & (0x80 << (8 * (we - 1))) == 0 {
+        st.prev = None;
+        return;
+    }
+    if core & !letters != 0 {
+        let eq = |c: u8| {
+            let t = x ^ (ONES * c as u64);
+            !(t.wrapping_add(ONES * 0x7F) | t) & HIGH
+        };
+        if core & !(letters | eq(b'-') | eq(b'\'')) != 0 {
+            st.prev = None;
+            return;
+        }
+    }
+    let wlen = we - ws;
+    let upper = letters & core & !(x << 2);
+    let packed = (((x >> (8 * ws)) | (ONES * 0x20)) & (u64::MAX >> (8 * (8 - wlen)))) as u128;
+    let entry = if wlen <= 13 {
+        lexicon_lookup(st.lex, packed)
+    } else {
+        None
+    };
+    on_word::<FULL>(
+        out,
+        st,
+        Word {
+            trailing,
+            all_lower: upper == 0,
+            titlecase: upper != 0 && wlen > 1 && upper == first,
+            packed,
+            lower_hash: if FULL { hash_packed(packed, wlen) } else { 0 },
+            entry,
+        },
+    );
+}
+
+/// Any other token (non-ASCII, or 16 bytes and longer), byte by byte.
+fn general_token<const FULL: bool>(
+    out: &mut Scan,
+    st: &mut State,
+    text: &str,
+    start: usize,
+    end: usize,
+) {
+    let b = text.as_bytes();
+    let tok = &b[start..end];
+    out.token_hashes.push(hash_bytes(tok));
+    let ascii = tok.is_ascii();
+    let has_ctrl = tok.iter().any(|&c| c < 0x20 || c == 0x7F);
+    let s: TokenStats = if ascii && tok.len() < 16 {
+        let mut s = TokenStats::new();
+        s.chars = tok.len() as u32;
+        s.alnum = tok.iter().any(u8::is_ascii_alphanumeric) as u32;
+        s.control = tok.iter().filter(|&&c| c < 0x20 || c == 0x7F).count() as u32;
+        if tok.iter().any(u8::is_ascii_alphabetic) {
+            s.groups = 1 << Script::Latin.index();
+        }
+        s
+    } else if ascii && !has_ctrl && longest_alnum_run(tok) < 8 {
+        // Only controls and base64-like runs (of >= 8 letters and digits) can make a long
+        // ASCII token junk: without either, its character counts are not needed.
+        let mut s = TokenStats::new();
+        s.chars = tok.len() as u32;
+        if tok.iter().any(u8::is_ascii_alphabetic) {
+            s.groups = 1 << Script::Latin.index();
+        }
+        s
+    } else if ascii {
+        ascii_stats(tok)
+    } else {
+        unicode_stats(&text[start..end], &mut out.script_letters)
+    };
+    let junk = (!ascii || tok.len() >= 16 || has_ctrl) && s.is_junk();
+    st.junk_tokens += junk as u32;
+    st.all_groups |= s.groups;
+    st.total_chars += s.chars as u64;
+    if FULL {
+        out.tokens.push(TokenInfo {
+            start: start as u32,
+            end: end as u32,
+            chars: s.chars,
+            junk,
+            groups: s.groups,
+        });
+    }
+    if !ascii || !tok.iter().any(u8::is_ascii_alphabetic) {
+        st.prev = None;
+        return;
+    }
+    let mut ws = 0;
+    let mut we = tok.len();
+    while ws < we && STRIP[tok[ws] as usize] & LEAD != 0 {
+        ws += 1;
+    }
+    let mut trailing = 0u8;
+    while we > ws && STRIP[tok[we - 1] as usize] & TRAIL != 0 {
+        if trailing == 0 || STRIP[tok[we - 1] as usize] & SENTENCE_END != 0 {
+            trailing = tok[we - 1];
+        }
+        we -= 1;
+    }
+    let core = &tok[ws..we];
+    let is_word = !core.is_empty()
+        && core.len() <= 24
+        && core[0].is_ascii_alphabetic()
+        && core[core.len() - 1].is_ascii_alphabetic()
+        && core
+            .iter()
+            .all(|&c| c.is_ascii_alphabetic() || c == b'-' || c == b'\'');
+    if !is_word {
+        st.prev = None;
+        return;
+    }
+    let len = core.len();
+    let all_lower = !core.iter().any(u8::is_ascii_uppercase);
+    let titlecase = !all_lower
+        && len > 1
+        && core[0].is_ascii_uppercase()
+        && !core[1..].iter().any(u8::is_ascii_uppercase);
+    let mut lower = [0u8; 24];
+    for (d, s) in lower.iter_mut().zip(core) {
+        *d = s | 0x20;
+    }
+    let packed = if len <= 16 {
+        u128::from_le_bytes(lower[..16].try_into().unwrap())
+    } else {
+        0
+    };
+    let lower_hash = if FULL || len > 16 {
+        hash_bytes(&lower[..len])
+    } else {
+        0
+    };
+    let entry = if len <= 13 {
+        lexicon_lookup(st.lex, packed)
+    } else {
+        None
+    };
+    on_word::<FULL>(
+        out,
+        st,
+        Word {
+            trailing,
+            all_lower,
+            titlecase,
+            packed,
+            lower_hash,
+            entry,
+        },
+    );
+}
+
+/// Length of the longest run of ASCII letters and digits.
+fn longest_alnum_run(tok: &[u8]) -> usize {
+    let (mut run, mut longest) = (0usize, 0usize);
+    for &c in tok {
+        run = if c.is_ascii_alphanumeric() {
+            run + 1
+        } else {
+            0
+        };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// The word-order evidence of one plain word, given the previous word on its line.
+#[inline(always)]
+fn on_word<const FULL: bool>(out: &mut Scan, st: &mut State, w: Word) {
+    if let Some(Entry {
+        category: Some(ci), ..
+    }) = w.entry
+    {
+        st.categories[ci as usize] += 1;
+    }
+    let class = w.entry.and_then(|e| e.class);
+    if FULL && w.all_lower {
+        let (x, y) = bloom_bits(w.lower_hash);
+        out.lower_seen[x / 64] |= 1 << (x % 64);
+        out.lower_seen[y / 64] |= 1 << (y % 64);
+    }
+    let mut anomalies = 0u8;
+    let mut caps_candidate = false;
+    // A newline resets `prev`: word order is only judged within a line.
+    if let Some(p) = st.prev {
+        if p.trailing == 0 {
+            if p.all_lower && w.titlecase {
+                caps_candidate = true;
             }
-            (ws, we, trailing)
-        };
-        let core = &tok[ws..we];
-        let is_word = !core.is_empty()
-            && core.len() <= 24
-            && core[0].is_ascii_alphabetic()
-            && core[core.len() - 1].is_ascii_alphabetic()
-            && (or & !(LOWER | UPPER) == 0
-                || core
-                    .iter()
-                    .all(|&x| BYTE_CLASS[x as usize] & (LOWER | UPPER | WORDPUNCT) != 0));
-        if !is_word {
-            prev = None;
-            line_start = false;
-            continue;
-        }
-        let len = core.len();
-        let all_lower = or & UPPER == 0 || !core.iter().any(u8::is_ascii_uppercase);
-        let titlecase = !all_lower
-            && len > 1
-            && core[0].is_ascii_uppercase()
-            && !core[1..].iter().any(u8::is_ascii_uppercase);
-        let lower_hash = if all_lower && len == tok.len() {
-            tok_hash
-        } else {
-            hash_lower(core)
-        };
-        let entry = if len <= 13 {
-            lexicon_lookup(lex, lower_hash, b, start + ws, len)
-        } else {
-            None
-        };
-        if let Some(Entry {
-            category: Some(ci), ..
-        }) = entry
-        {
-            out.categories[ci as usize] += 1;
-        }
-        let class = entry.and_then(|e| e.class);
-        if all_lower {
-            let (x, y) = bloom_bits(lower_hash);
-            out.lower_seen[x / 64] |= 1 << (x % 64);
-            out.lower_seen[y / 64] |= 1 << (y % 64);
-        }
-        let mut anomalies = 0u8;
-        let mut caps_candidate = false;
-        if let (Some((pstart, plen, ptrail, plower_only, phash, pclass)), false) =
-            (prev, line_start)
-        {
-            if ptrail == 0 {
-                if plower_only && titlecase {
-                    caps_candidate = true;
-                }
-                if phash == lower_hash {
-                    anomalies += 1;
-                }
-                if let (Some(ca), Some(cb)) = (pclass, class) {
-                    // The classes decide; the words matter only for auxiliary chains.
-                    let needs_words = matches!(
-                        (ca, cb),
-                        (WordClass::Auxiliary, WordClass::Auxiliary)
-                            | (WordClass::Preposition, WordClass::Auxiliary)
-                    );
-                    let bad = if needs_words {
-                        let mut pa = [0u8; 16];
-                        let mut pb = [0u8; 16];
-                        let pw = lower_str(&b[pstart..pstart + plen], &mut pa);
-                        let cw = lower_str(core, &mut pb);
-                        lexicon::implausible_classes(ca, cb, pw, cw)
-                    } else {
-                        lexicon::implausible_classes(ca, cb, "", "")
-                    };
-                    anomalies += bad as u8;
-                }
-            } else if matches!(ptrail, b'.' | b'?' | b'!') && all_lower {
+            // The same word twice: words of up to 16 bytes compare by their bytes
+            // (zero-padded, so equal packed bytes mean equal lengths too).
+            if p.packed == w.packed && p.lower_hash == w.lower_hash {
                 anomalies += 1;
             }
+            if let (Some(ca), Some(cb)) = (p.class, class) {
+                // The classes decide; the words matter only for auxiliary chains.
+                let needs_words = matches!(
+                    (ca, cb),
+                    (WordClass::Auxiliary, WordClass::Auxiliary)
+                        | (WordClass::Preposition, WordClass::Auxiliary)
+                );
+                let bad = if needs_words {
+                    let pa = p.packed.to_le_bytes();
+                    let pb = w.packed.to_le_bytes();
+                    // Class words are short: their bytes are the packed ones up to the first 0.
+                    let bytes = |a: &[u8; 16]| a.iter().position(|&c| c == 0).unwrap_or(16);
+                    let pw = std::str::from_utf8(&pa[..bytes(&pa)]).unwrap_or("");
+                    let cw = std::str::from_utf8(&pb[..bytes(&pb)]).unwrap_or("");
+                    lexicon::implausible_classes(ca, cb, pw, cw)
+                } else {
+                    lexicon::implausible_classes(ca, cb, "", "")
+                };
+                anomalies += bad as u8;
+            }
+        } else if matches!(p.trailing, b'.' | b'?' | b'!') && w.all_lower {
+            anomalies += 1;
         }
-        out.anomaly_bound += anomalies as u32 + caps_candidate as u32;
+    }
+    st.anomaly_bound += anomalies as u32 + caps_candidate as u32;
+    if FULL {
         out.words.push(WordInfo {
-            token: token_index,
-            lower_hash,
+            token: out.tokens.len() as u32 - 1,
+            lower_hash: w.lower_hash,
             anomalies,
             caps_candidate,
             closed_class: class.is_some(),
         });
-        prev = Some((start + ws, len, trailing, all_lower, lower_hash, class));
-        line_start = false;
     }
+    st.n_words += 1;
+    st.prev = Some(Prev {
+        packed: w.packed,
+        trailing: w.trailing,
+        all_lower: w.all_lower,
+        lower_hash: w.lower_hash,
+        class,
+    });
 }
+
+#[cfg(test)]
+#[path = "scan_tests.rs"]
+mod tests;

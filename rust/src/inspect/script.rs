@@ -209,9 +209,65 @@ fn is_mark(cp: u32) -> bool {
     }
 }
 
-/// Classify one non-whitespace character.
+/// Classify one non-whitespace character: the Basic Multilingual Plane from a table built once
+/// by `classify_uncached`, so both always agree.
 #[inline]
 pub fn classify(c: char) -> CharClass {
+    let cp = c as u32;
+    if cp < 0x80 {
+        return classify_uncached(c);
+    }
+    match bmp_table().get(cp as usize) {
+        Some(&code) => decode(code),
+        None => classify_uncached(c),
+    }
+}
+
+/// `CharClass` as one byte: scripts 0..20 are letters of `Script::ALL[code]`.
+const MARK: u8 = 32;
+const DIGIT: u8 = 33;
+const ASCII_PUNCT: u8 = 34;
+const MATH_OR_PUNCT: u8 = 35;
+const PICTOGRAPH: u8 = 36;
+const CONTROL: u8 = 37;
+
+fn encode(c: CharClass) -> u8 {
+    match c {
+        CharClass::Letter(s) => s.index() as u8,
+        CharClass::Mark => MARK,
+        CharClass::Digit => DIGIT,
+        CharClass::AsciiPunct => ASCII_PUNCT,
+        CharClass::MathOrPunct => MATH_OR_PUNCT,
+        CharClass::Pictograph => PICTOGRAPH,
+        CharClass::Control => CONTROL,
+    }
+}
+
+#[inline]
+fn decode(code: u8) -> CharClass {
+    match code {
+        MARK => CharClass::Mark,
+        DIGIT => CharClass::Digit,
+        ASCII_PUNCT => CharClass::AsciiPunct,
+        MATH_OR_PUNCT => CharClass::MathOrPunct,
+        PICTOGRAPH => CharClass::Pictograph,
+        CONTROL => CharClass::Control,
+        s => CharClass::Letter(Script::ALL[s as usize % Script::ALL.len()]),
+    }
+}
+
+/// Class codes of U+0000..U+FFFF (surrogates, which are not chars, as Control).
+fn bmp_table() -> &'static [u8] {
+    static TABLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..0x10000u32)
+            .map(|cp| char::from_u32(cp).map_or(CONTROL, |c| encode(classify_uncached(c))))
+            .collect()
+    })
+}
+
+/// The classification rules themselves.
+fn classify_uncached(c: char) -> CharClass {
     let cp = c as u32;
     if cp < 0x80 {
         return match c {
@@ -318,6 +374,15 @@ mod tests {
         assert_eq!(classify('🍽'), CharClass::Pictograph);
         assert_eq!(classify('$'), CharClass::AsciiPunct);
         assert_eq!(classify('\u{FFFD}'), CharClass::Pictograph);
+    }
+
+    #[test]
+    fn table_agrees_with_the_rules() {
+        for cp in 0..0x11000u32 {
+            if let Some(c) = char::from_u32(cp) {
+                assert_eq!(classify(c), classify_uncached(c), "U+{cp:04X}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! The fast scan against the straightforward reference scan (`scan_reference`): identical
+//! `Scan`s on hand cases and on arbitrary text.
+
+use super::super::scan_reference::reference_scan;
+use super::*;
+use proptest::prelude::*;
+
+fn assert_same(text: &str) {
+    let fast = detailed_scan(text);
+    let slow = reference_scan(text);
+    assert_eq!(fast.script_letters, slow.script_letters, "{text:?}");
+    assert_eq!(fast.token_hashes, slow.token_hashes, "{text:?}");
+    assert_eq!(fast.tokens, slow.tokens, "{text:?}");
+    assert_eq!(fast.words, slow.words, "{text:?}");
+    assert_eq!(fast.categories, slow.categories, "{text:?}");
+    assert_eq!(fast.lower_seen, slow.lower_seen, "{text:?}");
+    assert_eq!(fast.junk_tokens, slow.junk_tokens, "{text:?}");
+    assert_eq!(fast.anomaly_bound, slow.anomaly_bound, "{text:?}");
+    assert_eq!(fast.all_groups, slow.all_groups, "{text:?}");
+    assert_eq!(fast.n_words, slow.n_words, "{text:?}");
+    assert_eq!(fast.total_chars, slow.total_chars, "{text:?}");
+    // The default depth computes the same counts without the records.
+    with_scan(text, None, |lean| {
+        assert!(!lean.detailed && lean.tokens.is_empty() && lean.words.is_empty());
+        assert_eq!(lean.token_hashes, slow.token_hashes);
+        assert_eq!(lean.script_letters, slow.script_letters);
+        assert_eq!(lean.categories, slow.categories);
+        assert_eq!(
+            (lean.junk_tokens, lean.anomaly_bound, lean.all_groups),
+            (slow.junk_tokens, slow.anomaly_bound, slow.all_groups)
+        );
+        assert_eq!(
+            (lean.n_words, lean.total_chars),
+            (slow.n_words, slow.total_chars)
+        );
+        lean.detail(text);
+        assert_eq!(lean.tokens, slow.tokens);
+        assert_eq!(lean.words, slow.words);
+        assert_eq!(lean.lower_seen, slow.lower_seen);
+    });
+    // With the gibberish gate, records exactly when the gate needs them.
+    let gate = Gate {
+        min_anomalies: 3,
+        min_scripts: 4,
+    };
+    with_scan(text, Some(gate), |s| {
+        let needed =
+            slow.junk_tokens > 0 || slow.anomaly_bound >= 3 || slow.all_groups.count_ones() >= 4;
+        assert_eq!(s.detailed, needed, "{text:?}");
+        assert_eq!(s.token_hashes, slow.token_hashes);
+        assert_eq!(s.n_words, slow.n_words);
+        if needed {
+            assert_eq!(s.tokens, slow.tokens);
+            assert_eq!(s.words, slow.words);
+        }
+    });
+}
+
+#[test]
+fn matches_the_reference_on_hand_cases() {
+    for t in [
+        "",
+        " ",
+        "\n\n",
+        "a",
+        "The the cat. the Cat sat on the of mat, and We could will be been",
+        "Therefore, \"(double-check)\" it's x=3. Wait... we're DONE! the.",
+        "THE Of a\tAn\u{b}by\u{c}For\rwith\u{7f}x \u{1}\u{2}ab abcdefghijklmno abcdefghijklmnop",
+        "*_`word`_* [step] (first), 'hence' so; so: so? so! Perhaps.Maybe",
+        "e.g. the i.e. The U.S. Is have been has being of being is being",
+        "naïve café Ã© Ġthe 答案 คำตอบ ∀:↔′♣ ①② x² ½ \u{200b}zero",
+        "aGVsbG8gd29ybGQgdGhpcyBpcyBiYXNlNjQ= QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+        "verylongwordthatexceedsthelimitofthewordrules alllowercasewordsixteen",
+    ] {
+        assert_same(t);
+    }
+    let long = "Then we have 3 apples; So the Answer is The one. ".repeat(40);
+    assert_same(&long);
+    assert_same(&long[..long.len() - 3]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn matches_the_reference_on_any_text(text in "\\PC{0,300}") {
+        assert_same(&text);
+    }
+
+    #[test]
+    fn matches_the_reference_on_ascii_prose(
+        words in proptest::collection::vec(
+            "[\"'(\\[*`_]{0,2}[A-Za-z][A-Za-z'\\-]{0,17}[.,;:?!)\\]\"'*`_]{0,3}|[0-9=+$\\\\{}]{1,6}|\n",
+            0..80,
+        ),
+        seps in proptest::collection::vec("[ \t\n\r\u{b}\u{c}]{1,3}", 80),
+    ) {
+        let mut text = String::new();
+        for (w, s) in words.iter().zip(&seps) {
+            text.push_str(w);
+            text.push_str(s);
+        }
+        assert_same(&text);
+        assert_same(text.trim_end());
+    }
+}
