@@ -10,23 +10,21 @@ pub struct NgramStats {
     pub maximum_frequency: u32,
 }
 
-/// Table slot: an n-gram's rolling hash, its count, and the generation (call) that wrote it.
-/// Slots from older generations count as empty, so the table is never cleared between texts.
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    hash: u64,
-    count: u32,
-    generation: u32,
-}
-
+/// Open-addressing table of n-gram hashes in two parallel arrays: `hashes[slot]` is an n-gram's
+/// rolling hash and `tags[slot]` the generation (call) that wrote it in the high 32 bits and its
+/// count in the low 32 bits. Slots from older generations count as empty, so the table is never
+/// cleared between texts (clearing it would cost more than the tag test).
 struct Table {
-    slots: Vec<Slot>,
+    hashes: Vec<u64>,
+    tags: Vec<u64>,
     generation: u32,
 }
 
 thread_local! {
     // Reused across calls on one thread.
-    static TABLE: RefCell<Table> = const { RefCell::new(Table { slots: Vec::new(), generation: 0 }) };
+    static TABLE: RefCell<Table> = const {
+        RefCell::new(Table { hashes: Vec::new(), tags: Vec::new(), generation: 0 })
+    };
 }
 
 /// Polynomial base of the rolling hash of n consecutive token hashes (mod 2^64).
@@ -41,38 +39,57 @@ pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
     let cap = (total * 2).next_power_of_two().max(64);
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
-        if t.slots.len() < cap || t.generation == u32::MAX {
-            let len = t.slots.len().max(cap);
-            t.slots = vec![Slot::default(); len];
+        if t.hashes.len() < cap || t.generation == u32::MAX {
+            let len = t.hashes.len().max(cap);
+            t.hashes = vec![0; len];
+            t.tags = vec![0; len];
             t.generation = 0;
         }
         t.generation += 1;
-        let generation = t.generation;
-        let (distinct, max) = count_ngrams(token_hashes, n, &mut t.slots[..cap], generation);
+        let Table {
+            hashes,
+            tags,
+            generation,
+        } = &mut *t;
+        let (repeats, max) = count_ngrams(
+            token_hashes,
+            n,
+            &mut hashes[..cap],
+            &mut tags[..cap],
+            *generation,
+        );
         NgramStats {
-            repetition_ratio: (1.0 - distinct as f64 / total as f64) as f32,
+            repetition_ratio: (1.0 - (total - repeats) as f64 / total as f64) as f32,
             maximum_frequency: max,
         }
     })
 }
 
-/// Distinct n-grams and the largest count, counting each n-gram's rolling hash (64 bits) in
-/// `table` (a power of two long, at most half full).
+/// Repeated n-grams (occurrences after an n-gram's first) and the largest count, counting each
+/// n-gram's rolling hash (64 bits) in `hashes`/`tags` (a power of two long, at most half full
+/// once all are in, so probing always ends; slots tagged with another generation are empty).
 fn count_ngrams(
     token_hashes: &[u64],
     n: usize,
-    table: &mut [Slot],
+    hashes: &mut [u64],
+    tags: &mut [u64],
     generation: u32,
 ) -> (usize, u32) {
-    let mask = table.len() - 1;
-    let shift = 64 - table.len().trailing_zeros();
+    // The unchecked slots below rely on this.
+    assert!(hashes.len().is_power_of_two() && hashes.len() >= 2);
+    let mask = hashes.len() - 1;
+    let tags = &mut tags[..hashes.len()];
+    let shift = 64 - hashes.len().trailing_zeros();
+    // Tags of this generation are at least `current` (counts fit in 32 bits), older ones below
+    // it (generations only grow until the table is reallocated). A new slot's tag is count 1.
+    let current = u64::from(generation) << 32;
     // The rolling hash: the first window is summed up front, then each step adds one token and
     // drops the one n places back.
     let bn = (0..n).fold(1u64, |acc, _| acc.wrapping_mul(B));
     let mut h = token_hashes[..n]
         .iter()
         .fold(0u64, |h, &t| h.wrapping_mul(B).wrapping_add(t));
-    let mut distinct = 0usize;
+    let mut repeats = 0usize;
     let mut max = 1u32;
     let mut next = token_hashes[n..].iter().zip(token_hashes);
     loop {
@@ -80,26 +97,27 @@ fn count_ngrams(
         // bits are well mixed, and so are those of their polynomial sum. (The slot only decides
         // where an n-gram is stored, never whether two are equal.)
         let mut slot = (h >> shift) as usize;
-        loop {
-            let e = &mut table[slot & mask];
-            if e.generation != generation {
-                *e = Slot {
-                    hash: h,
-                    count: 1,
-                    generation,
-                };
-                distinct += 1;
-                break;
+        // SAFETY: `slot < hashes.len() == tags.len()` throughout: `h >> shift` has
+        // `64 - shift = log2(hashes.len())` bits, and each next slot is masked into the table.
+        unsafe {
+            loop {
+                let tag = tags.get_unchecked_mut(slot);
+                if *tag < current {
+                    *tag = current | 1;
+                    *hashes.get_unchecked_mut(slot) = h;
+                    break;
+                }
+                if *hashes.get_unchecked(slot) == h {
+                    *tag += 1;
+                    max = max.max(*tag as u32);
+                    repeats += 1;
+                    break;
+                }
+                slot = (slot + 1) & mask;
             }
-            if e.hash == h {
-                e.count += 1;
-                max = max.max(e.count);
-                break;
-            }
-            slot += 1;
         }
         let Some((&add, &drop)) = next.next() else {
-            return (distinct, max);
+            return (repeats, max);
         };
         h = h
             .wrapping_mul(B)
@@ -233,6 +251,18 @@ mod equivalence {
                 same(&salted, n)?;
             }
         }
+    }
+
+    #[test]
+    fn generations_wrap() {
+        // Tags compare generations as numbers: run across the reallocation at u32::MAX.
+        let looped: Vec<u64> = (0..300).map(|i| i % 7 * 0x9E37_79B9).collect();
+        TABLE.with(|t| t.borrow_mut().generation = u32::MAX - 3);
+        for k in 0..8 {
+            same(&looped[k * 10..], 20).unwrap();
+            same(&looped[..50 + k], 3).unwrap();
+        }
+        TABLE.with(|t| assert!(t.borrow().generation < 100));
     }
 
     #[test]

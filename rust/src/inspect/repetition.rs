@@ -55,12 +55,6 @@ thread_local! {
     static LAST_SEEN: RefCell<Box<Table>> = RefCell::new(Box::new([0u32; TABLE_LEN]));
 }
 
-/// The 8 bytes at `i` as a little-endian word.
-#[inline(always)]
-fn word(b: &[u8], i: usize) -> u64 {
-    u64::from_le_bytes(b[i..i + WINDOW].try_into().unwrap())
-}
-
 #[inline(always)]
 fn window_hash(w: u64) -> usize {
     (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
@@ -68,14 +62,23 @@ fn window_hash(w: u64) -> usize {
 
 /// First `j >= i` with `b[j] != b[j - p]` (or `b.len()`): the end of a run at period `p`,
 /// compared a word at a time (the first differing byte is the lowest set byte of the XOR).
+/// Needs `1 <= p <= i` (the candidates have it).
 #[inline(always)]
 fn extend_run(b: &[u8], mut i: usize, p: usize) -> usize {
-    while i + WINDOW <= b.len() {
-        let x = word(b, i) ^ word(b, i - p);
-        if x != 0 {
-            return i + (x.trailing_zeros() / 8) as usize;
+    assert!(p <= i);
+    if let Some(last_word) = b.len().checked_sub(WINDOW) {
+        while i <= last_word {
+            // SAFETY: `i + WINDOW <= b.len()` and `i - p <= i`, so both 8-byte reads lie in `b`
+            // (`read_unaligned` needs no alignment).
+            let x = unsafe {
+                let at = b.as_ptr().add(i);
+                at.cast::<u64>().read_unaligned() ^ at.sub(p).cast::<u64>().read_unaligned()
+            };
+            if x != 0 {
+                return i + (u64::from_le(x).trailing_zeros() / 8) as usize;
+            }
+            i += WINDOW;
         }
-        i += WINDOW;
     }
     while i < b.len() && b[i] == b[i - p] {
         i += 1;
@@ -161,34 +164,84 @@ fn qualify(
 /// windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the loop's length, and
 /// the unit is reduced to its primitive period afterwards. The distance to the window's last
 /// occurrence is the candidate period.
-#[inline(never)]
+#[inline(always)]
 fn next_candidate(
     b: &[u8],
     table: &mut Table,
-    mut i: usize,
+    i: usize,
     max_period: usize,
 ) -> Option<(usize, usize)> {
-    // Every candidate has `d <= i < b.len()`, so `d <= max_period` is `d <= max_period.min(len)`,
-    // which keeps the bound below 2^32 (positions are u32) for the test below.
-    let max_period = max_period.min(b.len());
-    while let Some(w) = b.get(i..i + WINDOW) {
-        let w = u64::from_le_bytes(w.try_into().unwrap());
+    // The window at `j` last occurred at `last - 1` (`last > 0`), `d = j + 1 - last` bytes back.
+    // A candidate needs `1 <= d <= j` (an earlier position of this text, or of an older text
+    // that the byte comparison rejects; i.e. `1 <= last <= j`) and `d <= max_period`.
+    let last_window = b.len().checked_sub(WINDOW)?;
+    // While `j < max_period`, every `d <= j + 1` is at most `max_period`: the test is
+    // `last - 1 < j` (wrapping: `last == 0` gives `usize::MAX`).
+    let below = max_period.min(last_window + 1);
+    // SAFETY: the test implies `1 <= last <= j`; `below - 1 + WINDOW <= b.len()`.
+    let found = unsafe { scan_windows(b, table, i, below, |j, last| last.wrapping_sub(1) < j) };
+    let i = match found {
+        Ok(c) => return Some(c),
+        Err(i) => i,
+    };
+    // From `j >= max_period` on, `1 <= d <= max_period` is `j - last < max_period` (`last`
+    // above `j` wraps the difference to the top); it implies `last >= j + 1 - max_period >= 1`.
+    // SAFETY: the test implies `1 <= last <= j`; `last_window + WINDOW <= b.len()`.
+    unsafe {
+        scan_windows(b, table, i, last_window + 1, |j, last| {
+            j.wrapping_sub(last) < max_period
+        })
+    }
+    .ok()
+}
+
+/// Hashes the sampled windows at `j = i, i + SAMPLE, ...` below `end` into the table: returns
+/// the first candidate `(j, d)`, or `Err` with the next sampled position at or past `end`. A
+/// window is a candidate when `accept(j, last)` holds for its slot's `last` and the byte at
+/// `last - 1` is the window's first byte; then `d = j + 1 - last`.
+///
+/// # Safety
+///
+/// `accept(j, last)` must imply `1 <= last <= j`, and `end - 1 + WINDOW <= b.len()` (windows
+/// below `end` lie in `b`).
+#[inline(always)]
+unsafe fn scan_windows(
+    b: &[u8],
+    table: &mut Table,
+    mut i: usize,
+    end: usize,
+    accept: impl Fn(usize, usize) -> bool,
+) -> Result<(usize, usize), usize> {
+    let p = b.as_ptr();
+    let mut probe = |j: usize| -> Option<usize> {
+        // SAFETY: `j < end`, so the window at `j` lies in `b`; `read_unaligned` needs no
+        // alignment.
+        let w = unsafe { p.add(j).cast::<u64>().read_unaligned().to_le() };
         let h = window_hash(w);
         let last = table[h] as usize;
-        table[h] = (i + 1) as u32;
-        // The window last occurred at `last - 1` (`last > 0`), `d = i + 1 - last` bytes back.
-        // A candidate needs `1 <= d <= i` (an earlier position of this text, or of an older
-        // text that the byte comparison rejects) and `d <= max_period`. With wrapping
-        // arithmetic `d - 1 < max_period` rejects `last == i + 1` (`d - 1` wraps to the top)
-        // and `last > i + 1` (`d - 1 >= 2^64 - 2^32`); it lets `last == 0` through only while
-        // `i < max_period`, and then `b.get(last - 1)` is `b.get(usize::MAX)`, `None`.
-        let d = (i + 1).wrapping_sub(last);
-        if d.wrapping_sub(1) < max_period && b.get(last.wrapping_sub(1)) == Some(&(w as u8)) {
-            return Some((i, d));
+        table[h] = (j + 1) as u32;
+        // SAFETY: `accept` implies `1 <= last <= j < b.len()`.
+        if accept(j, last) && unsafe { *p.add(last - 1) } == w as u8 {
+            return Some(j + 1 - last);
+        }
+        None
+    };
+    // Eight windows a step while all eight lie below `end`.
+    while i + 7 * SAMPLE < end {
+        for k in 0..8 {
+            if let Some(d) = probe(i + k * SAMPLE) {
+                return Ok((i + k * SAMPLE, d));
+            }
+        }
+        i += 8 * SAMPLE;
+    }
+    while i < end {
+        if let Some(d) = probe(i) {
+            return Ok((i, d));
         }
         i += SAMPLE;
     }
-    None
+    Err(i)
 }
 
 /// All qualifying loops of `text`, in order, non-overlapping.
@@ -395,13 +448,16 @@ mod equivalence {
     /// Both implementations over the same sequence of texts, each from a zeroed table (the
     /// table carries over between texts, as on a worker thread).
     fn same_on(texts: &[String]) -> Result<(), TestCaseError> {
-        let cfg = InspectConfig::default();
+        same_with(texts, &InspectConfig::default())
+    }
+
+    fn same_with(texts: &[String], cfg: &InspectConfig) -> Result<(), TestCaseError> {
         let mut fast: Box<Table> = Box::new([0; TABLE_LEN]);
         let mut slow = vec![0u32; TABLE_LEN];
         for t in texts {
             prop_assert_eq!(
-                find_loops_with(t, &cfg, &mut fast),
-                reference::find_loops(t, &cfg, &mut slow),
+                find_loops_with(t, cfg, &mut fast),
+                reference::find_loops(t, cfg, &mut slow),
                 "text {:?}",
                 t
             );
@@ -433,6 +489,19 @@ mod equivalence {
         #[test]
         fn equals_reference_on_loops(texts in proptest::collection::vec(loopy(), 1..4)) {
             same_on(&texts)?;
+        }
+
+        /// Short maximum periods: windows past `max_period` take the second candidate test.
+        #[test]
+        fn equals_reference_with_short_max_period(
+            texts in proptest::collection::vec(loopy(), 1..4),
+            max_period in 0usize..80,
+        ) {
+            let cfg = InspectConfig {
+                repetition_max_period_bytes: max_period,
+                ..InspectConfig::default()
+            };
+            same_with(&texts, &cfg)?;
         }
 
         #[test]

@@ -46,12 +46,16 @@ fn last_marked_answer(text: &str, from: usize, to: usize) -> Option<usize> {
     if from >= to {
         return None;
     }
-    // A `\boxed{` never closed gives no answer: it must come before the last closing brace.
+    // A `\boxed{` never closed gives no answer: it must start before the last closing brace.
+    // The last match starting before `to` is searched first; the brace only when there is one.
     let boxed = (|| {
+        // A match ending by `to + 5` starts before `to`.
+        let p = from + BOXED.rfind(b.get(from..(to + 5).min(b.len()))?)?;
         let close = memchr::memrchr(b'}', b)?;
-        let bound = to.min(close);
-        // A match ending by `bound + 5` starts before `bound`.
-        let hay = b.get(from..(bound + 5).min(b.len()))?;
+        if p < close {
+            return Some(p);
+        }
+        let hay = b.get(from..(close + 5).min(b.len()))?;
         BOXED.rfind(hay).map(|p| from + p)
     })();
     // `answer` phrases, found by their `w` two bytes after the `n` at `i`.
@@ -74,16 +78,47 @@ fn last_marked_answer(text: &str, from: usize, to: usize) -> Option<usize> {
         (x, y) => x.or(y),
     };
     if !text[from..to].is_ascii() {
-        for &(marker, _) in ANSWER_MARKERS {
-            if let Some(p) = text[from..to].rfind(marker) {
-                let p = from + p;
-                if answer_follows(&text[p + marker.len()..]) && best.is_none_or(|b| p > b) {
-                    best = Some(p);
+        // Only a marker starting after `best` can change it.
+        let low = best.map_or(from, |b| (b + 1).max(from));
+        if let Some(p) = last_answer_marker(text, low, to) {
+            best = Some(p);
+        }
+    }
+    best
+}
+
+/// Bytes that start an answer marker.
+static MARKER_START: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    while k < ANSWER_MARKERS.len() {
+        t[ANSWER_MARKERS[k].0.as_bytes()[0] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
+/// The latest start in `text[from..to]` of a marker's last occurrence there that an answer
+/// follows (as the greatest `rfind` of each marker that passes `answer_follows`): one backward
+/// walk tests the markers where a byte starts one, each marker only at its first (= last)
+/// occurrence met. No marker is a prefix of another, so one marker at most starts anywhere.
+fn last_answer_marker(text: &str, from: usize, to: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut seen = 0u32;
+    for s in (from..to).rev() {
+        if !MARKER_START[b[s] as usize] {
+            continue;
+        }
+        for (k, &(m, _)) in ANSWER_MARKERS.iter().enumerate() {
+            if seen & (1 << k) == 0 && b[s..to].starts_with(m.as_bytes()) {
+                seen |= 1 << k;
+                if answer_follows(&text[s + m.len()..]) {
+                    return Some(s);
                 }
             }
         }
     }
-    best
+    None
 }
 
 /// Byte offset where the final number token of the text starts (`42`, `$42$`, `-3.5.`).
@@ -508,6 +543,9 @@ mod equivalence {
             Just("คำตอบ".to_string()),
             Just("Ответ".to_string()),
             Just("Réponse:".to_string()),
+            Just("最终答案".to_string()),
+            Just("Odpowiedź: ".to_string()),
+            Just("정답답".to_string()),
             Just("42".to_string()),
             Just(" -3.5.".to_string()),
             Just("$1,000/7$!".to_string()),
