@@ -94,24 +94,17 @@ fn salad_tokens(scan: &Scan, masked: &[bool], cfg: &InspectConfig) -> Vec<bool> 
     salad
 }
 
-/// No junk token, too few word anomalies for one salad window and too few writing systems for
-/// random code points: nothing can count as junk, and the per-token records are not needed.
-pub fn ruled_out(scan: &Scan, cfg: &InspectConfig) -> bool {
-    scan.junk_tokens == 0
-        && scan.anomaly_bound < cfg.salad_min_anomalies
-        && scan.all_groups.count_ones() < cfg.soup_min_scripts
-}
-
-/// The gibberish score; `scan` must be `detail`ed unless `ruled_out`.
+/// The gibberish score of a scan made with this detector's `scan::Gate`: a scan left without
+/// per-token records had no junk token, too few writing systems for random code points and too
+/// few word anomalies for any salad window, so nothing in it can count as junk (the fast path).
 pub fn gibberish(scan: &Scan, loops: &[Loop], cfg: &InspectConfig) -> Gibberish {
-    if ruled_out(scan, cfg) {
+    if !scan.detailed {
         return Gibberish {
             score: 0.0,
             junk_chars: 0,
             total_chars: scan.total_chars.min(u32::MAX as u64) as u32,
         };
     }
-    debug_assert!(scan.detailed, "gibberish needs the detailed scan");
     let masked = masked_tokens(scan, loops);
     let salad = salad_tokens(scan, &masked, cfg);
     let idx: Vec<usize> = (0..scan.tokens.len()).filter(|&t| !masked[t]).collect();

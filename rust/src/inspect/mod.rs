@@ -163,6 +163,11 @@ pub fn inspect(text: &str, cfg: &InspectConfig) -> Inspection {
     let gate = scan::Gate {
         min_anomalies: cfg.salad_min_anomalies,
         min_scripts: cfg.soup_min_scripts,
+        // Cutting loops out of the word sequence brings distant words together: then only the
+        // whole-text bound is safe.
+        anomaly_window: loops
+            .is_empty()
+            .then(|| cfg.salad_window.clamp(1, u32::MAX as usize) as u32),
     };
     scan::with_scan(text, Some(gate), |scan| {
         let gib = gibberish::gibberish(scan, &loops, cfg);

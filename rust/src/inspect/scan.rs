@@ -96,14 +96,20 @@ thread_local! {
     static SCAN: RefCell<Option<Scan>> = const { RefCell::new(None) };
 }
 
-/// When a scan needs its per-token records: any junk token, at least `min_anomalies` word-order
-/// anomalies, or letters of at least `min_scripts` writing systems (the gibberish detector's
-/// fast-path bounds, `gibberish::ruled_out`).
+/// When a scan needs its per-token records (the gibberish detector's bounds): any junk token,
+/// letters of at least `min_scripts` writing systems, or possibly `min_anomalies` word-order
+/// anomalies in one window of `anomaly_window` consecutive words (`None`: in the whole text,
+/// which is the bound when loops are cut out of the word sequence).
 #[derive(Debug, Clone, Copy)]
 pub struct Gate {
     pub min_anomalies: u32,
     pub min_scripts: u32,
+    pub anomaly_window: Option<u32>,
 }
+
+/// Anomaly positions remembered for the windowed gate (larger `min_anomalies` use the
+/// whole-text bound).
+const RING: usize = 16;
 
 /// Run `f` on the scan of `text` (buffers are reused across calls on one thread). With a `gate`,
 /// the scan is detailed exactly when the gate says so: the counting pass stops as soon as the
@@ -194,6 +200,12 @@ struct State<'a> {
     n_words: u32,
     total_chars: u64,
     categories: [u32; lexicon::CATEGORIES.len()],
+    /// Windowed anomaly gate: (min anomalies, window), the word indices of the latest anomalies
+    /// (one entry per anomaly) and whether some window may hold enough of them.
+    window_gate: Option<(u32, u32)>,
+    ring: [u32; RING],
+    ring_len: usize,
+    salad_possible: bool,
 }
 
 /// Scan `text` into `out`; false when `gate` tripped and the scan stopped early.
@@ -227,6 +239,13 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
         n_words: 0,
         total_chars: 0,
         categories: [0; lexicon::CATEGORIES.len()],
+        window_gate: gate.and_then(|g| {
+            let w = g.anomaly_window?;
+            (g.min_anomalies as usize <= RING).then_some((g.min_anomalies, w.max(1)))
+        }),
+        ring: [0; RING],
+        ring_len: 0,
+        salad_possible: gate.is_some_and(|g| g.min_anomalies == 0),
     };
     // Newlines end the previous word's line; found lazily, as they are rare between tokens.
     let mut next_newline = memchr::memchr(b'\n', b).unwrap_or(usize::MAX);
@@ -272,7 +291,11 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
         if let Some(g) = gate {
             let many_scripts = st.all_groups & st.all_groups.wrapping_sub(1) != 0
                 && st.all_groups.count_ones() >= g.min_scripts;
-            if st.junk_tokens > 0 || st.anomaly_bound >= g.min_anomalies || many_scripts {
+            let salad = match st.window_gate {
+                Some(_) => st.salad_possible,
+                None => st.anomaly_bound >= g.min_anomalies,
+            };
+            if st.junk_tokens > 0 || salad || many_scripts {
                 out.masks = masks;
                 return false;
             }
@@ -404,6 +427,25 @@ fn general_token<const FULL: bool>(
     );
 }
 
+/// Record `count` possible anomalies at the current word for the windowed gate: some window of
+/// `window` words may hold `min` of them when the latest `min` lie less than `window` apart.
+#[cold]
+fn note_anomalies(st: &mut State, count: u32) {
+    let Some((min, window)) = st.window_gate else {
+        return;
+    };
+    for _ in 0..count {
+        st.ring[st.ring_len % RING] = st.n_words;
+        st.ring_len += 1;
+        if st.ring_len >= min as usize {
+            let oldest = st.ring[(st.ring_len - min as usize) % RING];
+            if st.n_words - oldest < window {
+                st.salad_possible = true;
+            }
+        }
+    }
+}
+
 /// Length of the longest run of ASCII letters and digits.
 fn longest_alnum_run(tok: &[u8]) -> usize {
     let (mut run, mut longest) = (0usize, 0usize);
@@ -470,7 +512,11 @@ fn on_word<const FULL: bool>(out: &mut Scan, st: &mut State, w: Word) {
             anomalies += 1;
         }
     }
-    st.anomaly_bound += anomalies as u32 + caps_candidate as u32;
+    let bound = anomalies as u32 + caps_candidate as u32;
+    st.anomaly_bound += bound;
+    if bound > 0 && st.window_gate.is_some() {
+        note_anomalies(st, bound);
+    }
     if FULL {
         out.words.push(WordInfo {
             token: out.tokens.len() as u32 - 1,

@@ -38,22 +38,37 @@ fn assert_same(text: &str) {
         assert_eq!(lean.words, slow.words);
         assert_eq!(lean.lower_seen, slow.lower_seen);
     });
-    // With the gibberish gate, records exactly when the gate needs them.
-    let gate = Gate {
-        min_anomalies: 3,
-        min_scripts: 4,
-    };
-    with_scan(text, Some(gate), |s| {
-        let needed =
-            slow.junk_tokens > 0 || slow.anomaly_bound >= 3 || slow.all_groups.count_ones() >= 4;
-        assert_eq!(s.detailed, needed, "{text:?}");
-        assert_eq!(s.token_hashes, slow.token_hashes);
-        assert_eq!(s.n_words, slow.n_words);
-        if needed {
-            assert_eq!(s.tokens, slow.tokens);
-            assert_eq!(s.words, slow.words);
-        }
-    });
+    // With the gibberish gate, records exactly when the gate needs them: the whole-text
+    // anomaly bound, or anomalies within one window of words.
+    for window in [None, Some(1), Some(5), Some(60)] {
+        let gate = Gate {
+            min_anomalies: 3,
+            min_scripts: 4,
+            anomaly_window: window,
+        };
+        let bounds: Vec<u32> = slow
+            .words
+            .iter()
+            .map(|w| w.anomalies as u32 + w.caps_candidate as u32)
+            .collect();
+        let salad = match window {
+            None => slow.anomaly_bound >= 3,
+            Some(w) => {
+                let w = (w as usize).min(bounds.len()).max(1);
+                bounds.windows(w).any(|x| x.iter().sum::<u32>() >= 3)
+            }
+        };
+        let needed = slow.junk_tokens > 0 || salad || slow.all_groups.count_ones() >= 4;
+        with_scan(text, Some(gate), |s| {
+            assert_eq!(s.detailed, needed, "{text:?} window {window:?}");
+            assert_eq!(s.token_hashes, slow.token_hashes);
+            assert_eq!(s.n_words, slow.n_words);
+            if needed {
+                assert_eq!(s.tokens, slow.tokens);
+                assert_eq!(s.words, slow.words);
+            }
+        });
+    }
 }
 
 #[test]
