@@ -45,14 +45,23 @@ const TABLE_LEN: usize = 1 << TABLE_BITS;
 const WINDOW: usize = 8;
 const SAMPLE: usize = 4;
 
-/// Last position (+1) of each hashed 8-byte window.
+/// Last position (+1) of each hashed 8-byte window, offset by the text's `base`.
 type Table = [u32; TABLE_LEN];
 
+/// The table and the offset of the current text's positions in it. Each text gets positions
+/// above every earlier text's, so the table is never cleared (16 KiB per text would cost more
+/// than the scan) and yet an entry from an earlier text reads as "not seen in this text": the
+/// results depend on the text alone, exactly as with a zeroed table.
+struct Epochs {
+    table: Box<Table>,
+    base: u32,
+}
+
 thread_local! {
-    // Never cleared between texts: an entry from another text only proposes a candidate period
-    // that the byte comparison then rejects. (Results therefore depend on the texts scanned
-    // before on the same thread; the tests compare implementations from the same table state.)
-    static LAST_SEEN: RefCell<Box<Table>> = RefCell::new(Box::new([0u32; TABLE_LEN]));
+    static LAST_SEEN: RefCell<Epochs> = RefCell::new(Epochs {
+        table: Box::new([0u32; TABLE_LEN]),
+        base: 0,
+    });
 }
 
 #[inline(always)]
@@ -168,6 +177,7 @@ fn qualify(
 fn next_candidate(
     b: &[u8],
     table: &mut Table,
+    base: u32,
     i: usize,
     max_period: usize,
 ) -> Option<(usize, usize)> {
@@ -179,7 +189,8 @@ fn next_candidate(
     // `last - 1 < j` (wrapping: `last == 0` gives `usize::MAX`).
     let below = max_period.min(last_window + 1);
     // SAFETY: the test implies `1 <= last <= j`; `below - 1 + WINDOW <= b.len()`.
-    let found = unsafe { scan_windows(b, table, i, below, |j, last| last.wrapping_sub(1) < j) };
+    let found =
+        unsafe { scan_windows(b, table, base, i, below, |j, last| last.wrapping_sub(1) < j) };
     let i = match found {
         Ok(c) => return Some(c),
         Err(i) => i,
@@ -188,7 +199,7 @@ fn next_candidate(
     // above `j` wraps the difference to the top); it implies `last >= j + 1 - max_period >= 1`.
     // SAFETY: the test implies `1 <= last <= j`; `last_window + WINDOW <= b.len()`.
     unsafe {
-        scan_windows(b, table, i, last_window + 1, |j, last| {
+        scan_windows(b, table, base, i, last_window + 1, |j, last| {
             j.wrapping_sub(last) < max_period
         })
     }
@@ -208,6 +219,7 @@ fn next_candidate(
 unsafe fn scan_windows(
     b: &[u8],
     table: &mut Table,
+    base: u32,
     mut i: usize,
     end: usize,
     accept: impl Fn(usize, usize) -> bool,
@@ -218,8 +230,10 @@ unsafe fn scan_windows(
         // alignment.
         let w = unsafe { p.add(j).cast::<u64>().read_unaligned().to_le() };
         let h = window_hash(w);
-        let last = table[h] as usize;
-        table[h] = (j + 1) as u32;
+        // Entries of earlier texts (at or below `base`) wrap to at least `b.len() + 2`, which
+        // no candidate test accepts.
+        let last = table[h].wrapping_sub(base) as usize;
+        table[h] = base + (j + 1) as u32;
         // SAFETY: `accept` implies `1 <= last <= j < b.len()`.
         if accept(j, last) && unsafe { *p.add(last - 1) } == w as u8 {
             return Some(j + 1 - last);
@@ -247,10 +261,23 @@ unsafe fn scan_windows(
 /// All qualifying loops of `text`, in order, non-overlapping.
 #[inline(never)]
 pub fn find_loops(text: &str, cfg: &InspectConfig) -> Vec<Loop> {
-    LAST_SEEN.with(|table| find_loops_with(text, cfg, &mut table.borrow_mut()))
+    LAST_SEEN.with(|e| {
+        let e = &mut *e.borrow_mut();
+        let n = text.len().min(u32::MAX as usize - 1) as u64;
+        // Positions `base + 1 ..= base + n` must fit in a u32: start over when they would not.
+        if e.base as u64 + n + 2 > u32::MAX as u64 {
+            e.table.fill(0);
+            e.base = 0;
+        }
+        let loops = find_loops_with(text, cfg, &mut e.table, e.base);
+        e.base += n as u32 + 1;
+        loops
+    })
 }
 
-fn find_loops_with(text: &str, cfg: &InspectConfig, table: &mut Table) -> Vec<Loop> {
+/// `find_loops` with the window table and the text's position offset in it (all earlier entries
+/// at or below `base`; `base + text.len() + 1` fits in a u32).
+fn find_loops_with(text: &str, cfg: &InspectConfig, table: &mut Table, base: u32) -> Vec<Loop> {
     // Positions are stored as u32; longer inputs are scanned on their first 4 GiB only.
     let b = &text.as_bytes()[..text.len().min(u32::MAX as usize - 1)];
     let max_period = cfg.repetition_max_period_bytes.max(1);
@@ -263,7 +290,7 @@ fn find_loops_with(text: &str, cfg: &InspectConfig, table: &mut Table) -> Vec<Lo
         // sampled windows repeat at lcm(p, SAMPLE) <= SAMPLE * p, still far less than the
         // loop's length, and the unit is reduced to its primitive period afterwards. The distance
         // to the window's last occurrence is the candidate period.
-        let Some((at, p)) = next_candidate(b, table, i, max_period) else {
+        let Some((at, p)) = next_candidate(b, table, base, i, max_period) else {
             return loops;
         };
         i = at;
@@ -445,23 +472,31 @@ mod equivalence {
 
     use super::*;
 
-    /// Both implementations over the same sequence of texts, each from a zeroed table (the
-    /// table carries over between texts, as on a worker thread).
+    /// The fast implementation over a sequence of texts, its table carried over between them as
+    /// on a worker thread (with growing offsets), against the reference from a zeroed table for
+    /// every text: results depend on the text alone.
     fn same_on(texts: &[String]) -> Result<(), TestCaseError> {
         same_with(texts, &InspectConfig::default())
     }
 
     fn same_with(texts: &[String], cfg: &InspectConfig) -> Result<(), TestCaseError> {
         let mut fast: Box<Table> = Box::new([0; TABLE_LEN]);
-        let mut slow = vec![0u32; TABLE_LEN];
+        let mut base = 0u32;
         for t in texts {
             prop_assert_eq!(
-                find_loops_with(t, cfg, &mut fast),
-                reference::find_loops(t, cfg, &mut slow),
+                find_loops_with(t, cfg, &mut fast, base),
+                reference::find_loops(t, cfg, &mut vec![0u32; TABLE_LEN]),
                 "text {:?}",
                 t
             );
-            prop_assert_eq!(&fast[..], &slow[..]);
+            base += t.len() as u32 + 1;
+        }
+        // And through the thread-local table, which has seen other texts before.
+        for t in texts {
+            prop_assert_eq!(
+                find_loops(t, cfg),
+                reference::find_loops(t, cfg, &mut vec![0u32; TABLE_LEN])
+            );
         }
         Ok(())
     }
@@ -507,6 +542,23 @@ mod equivalence {
         #[test]
         fn equals_reference_on_any_text(texts in proptest::collection::vec("\\PC{0,300}", 1..4)) {
             same_on(&texts)?;
+        }
+    }
+
+    #[test]
+    fn earlier_entries_never_count_even_near_the_top_of_the_offsets() {
+        let text = format!("intro {} outro", "abc ".repeat(40));
+        let expected =
+            reference::find_loops(&text, &InspectConfig::default(), &mut vec![0; TABLE_LEN]);
+        assert!(!expected.is_empty());
+        for base in [1u32, 1 << 20, u32::MAX - text.len() as u32 - 2] {
+            // Every slot holds a position of an earlier text: at most `base`.
+            let mut table: Box<Table> = Box::new([0; TABLE_LEN]);
+            for (k, slot) in table.iter_mut().enumerate() {
+                *slot = base - (k as u32 % base.min(97));
+            }
+            let got = find_loops_with(&text, &InspectConfig::default(), &mut table, base);
+            assert_eq!(got, expected, "base {base}");
         }
     }
 
