@@ -398,33 +398,49 @@ fn general_token<const FULL: bool>(
     for (d, s) in lower.iter_mut().zip(core) {
         *d = s | 0x20;
     }
-    let packed = if len <= 16 {
-        u128::from_le_bytes(lower[..16].try_into().unwrap())
+    if len <= 16 {
+        let packed = u128::from_le_bytes(lower[..16].try_into().unwrap());
+        plain_word::<FULL>(out, st, packed, len, trailing, all_lower, titlecase);
     } else {
-        0
-    };
-    let lower_hash = if FULL || len > 16 {
-        hash_bytes(&lower[..len])
-    } else {
-        0
-    };
+        // Too long for the lexicon and the packed form: compared by hash.
+        let word = Word {
+            trailing,
+            all_lower,
+            titlecase,
+            packed: 0,
+            lower_hash: hash_bytes(&lower[..len]),
+            entry: None,
+        };
+        on_word::<FULL>(out, st, word);
+    }
+}
+
+/// A plain word of `len <= 16` bytes, `packed` its lower-case bytes (`lexicon::pack_lower`):
+/// look it up and record its word-order evidence.
+#[inline(always)]
+fn plain_word<const FULL: bool>(
+    out: &mut Scan,
+    st: &mut State,
+    packed: u128,
+    len: usize,
+    trailing: u8,
+    all_lower: bool,
+    titlecase: bool,
+) {
     let entry = if len <= 13 {
         lexicon_lookup(st.lex, packed)
     } else {
         None
     };
-    on_word::<FULL>(
-        out,
-        st,
-        Word {
-            trailing,
-            all_lower,
-            titlecase,
-            packed,
-            lower_hash,
-            entry,
-        },
-    );
+    let word = Word {
+        trailing,
+        all_lower,
+        titlecase,
+        packed,
+        lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
+        entry,
+    };
+    on_word::<FULL>(out, st, word);
 }
 
 /// Record `count` possible anomalies at the current word for the windowed gate: some window of

@@ -85,23 +85,7 @@ pub(super) fn short_ascii_token16<const FULL: bool>(
     // Letters only (most tokens of this length): the token is the word.
     let upper = letters & !(x << 2);
     let packed = folded & below16(len);
-    let entry = if len <= 13 {
-        lexicon_lookup(st.lex, packed)
-    } else {
-        None
-    };
-    on_word::<FULL>(
-        out,
-        st,
-        Word {
-            trailing: 0,
-            all_lower: upper == 0,
-            titlecase: upper == 0x80,
-            packed,
-            lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
-            entry,
-        },
-    );
+    plain_word::<FULL>(out, st, packed, len, 0, upper == 0, upper == 0x80);
 }
 
 /// The plain word of an ASCII token of at most 16 bytes with at least one letter: ASCII letters
@@ -149,22 +133,14 @@ fn short_ascii_word16<const FULL: bool>(out: &mut Scan, st: &mut State, len: usi
     let wlen = we - ws;
     let upper = ge16(x, b'A') & !ge16(x, b'Z' + 1) & core;
     let packed = ((x >> (8 * ws)) | (ONES16 * 0x20)) & below16(wlen);
-    let entry = if wlen <= 13 {
-        lexicon_lookup(st.lex, packed)
-    } else {
-        None
-    };
-    on_word::<FULL>(
+    plain_word::<FULL>(
         out,
         st,
-        Word {
-            trailing,
-            all_lower: upper == 0,
-            titlecase: upper != 0 && wlen > 1 && upper == first,
-            packed,
-            lower_hash: if FULL { hash_packed(packed, wlen) } else { 0 },
-            entry,
-        },
+        packed,
+        wlen,
+        trailing,
+        upper == 0,
+        upper != 0 && wlen > 1 && upper == first,
     );
 }
 
@@ -215,22 +191,14 @@ pub(super) fn short_ascii_token8<const FULL: bool>(
     // Letters only: the token is the word. Upper case is a letter with bit 5 clear.
     let upper = letters & !(x << 2);
     let packed = (folded & low) as u128;
-    let entry = if len <= 13 {
-        lexicon_lookup(st.lex, packed)
-    } else {
-        None
-    };
-    on_word::<FULL>(
+    plain_word::<FULL>(
         out,
         st,
-        Word {
-            trailing: 0,
-            all_lower: upper == 0,
-            titlecase: upper == 0x80 && len > 1,
-            packed,
-            lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
-            entry,
-        },
+        packed,
+        len,
+        0,
+        upper == 0,
+        upper == 0x80 && len > 1,
     );
 }
 
@@ -284,21 +252,13 @@ fn short_ascii_token8_mixed<const FULL: bool>(
     let wlen = we - ws;
     let upper = letters & core & !(x << 2);
     let packed = (((x >> (8 * ws)) | (ONES * 0x20)) & (u64::MAX >> (8 * (8 - wlen)))) as u128;
-    let entry = if wlen <= 13 {
-        lexicon_lookup(st.lex, packed)
-    } else {
-        None
-    };
-    on_word::<FULL>(
+    plain_word::<FULL>(
         out,
         st,
-        Word {
-            trailing,
-            all_lower: upper == 0,
-            titlecase: upper != 0 && wlen > 1 && upper == first,
-            packed,
-            lower_hash: if FULL { hash_packed(packed, wlen) } else { 0 },
-            entry,
-        },
+        packed,
+        wlen,
+        trailing,
+        upper == 0,
+        upper != 0 && wlen > 1 && upper == first,
     );
 }
