@@ -3,18 +3,12 @@
 
 use proptest::prelude::*;
 
-use super::{inspect, InspectConfig};
+use super::{inspect, InspectConfig, Inspection};
 
 fn check(text: &str) {
     let cfg = InspectConfig::default();
     let r = inspect(text, &cfg);
-    assert!((0.0..=1.0).contains(&r.repetition_score));
-    assert!((0.0..=1.0).contains(&r.gibberish_score));
-    assert!((0.0..=1.0).contains(&r.foreign_share));
-    assert!((0.0..=1.0).contains(&r.repetition_ratio));
-    if let Some(start) = r.repetition_start {
-        assert!(start as usize <= text.chars().count());
-    }
+    assert_eq!(r.broken_promise(text), None, "{text:?}");
 }
 
 proptest! {
@@ -42,6 +36,34 @@ proptest! {
             prop_assert!(r.repetition);
         }
     }
+}
+
+#[test]
+fn broken_promises_are_reported() {
+    let text = "abc";
+    let good = inspect(text, &InspectConfig::default());
+    assert_eq!(good.broken_promise(text), None);
+    let bad = Inspection {
+        gibberish_score: 1.5,
+        ..good.clone()
+    };
+    assert!(bad
+        .broken_promise(text)
+        .unwrap()
+        .contains("gibberish_score"));
+    let bad = Inspection {
+        repetition_start: Some(4),
+        ..good.clone()
+    };
+    assert!(bad
+        .broken_promise(text)
+        .unwrap()
+        .contains("repetition_start"));
+    let bad = Inspection {
+        repetition_unit: Some("a".into()),
+        ..good
+    };
+    assert!(bad.broken_promise(text).is_some());
 }
 
 #[test]

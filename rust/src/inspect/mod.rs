@@ -146,6 +146,35 @@ pub struct Inspection {
     pub maximum_frequency: u32,
 }
 
+impl Inspection {
+    /// The promises every inspection keeps, whatever the text (checked by the property tests and
+    /// the fuzz target): scores and shares within 0..=1, a loop start inside the text, a loop
+    /// unit only with a loop. Returns the first one broken.
+    pub fn broken_promise(&self, text: &str) -> Option<String> {
+        let unit_range = [
+            ("repetition_score", self.repetition_score),
+            ("gibberish_score", self.gibberish_score),
+            ("foreign_share", self.foreign_share),
+            ("repetition_ratio", self.repetition_ratio),
+        ];
+        if let Some((name, v)) = unit_range.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+            return Some(format!("{name} = {v} is outside 0..=1"));
+        }
+        if let Some(start) = self.repetition_start {
+            let chars = text.chars().count();
+            if start as usize > chars {
+                return Some(format!(
+                    "repetition_start {start} is past the text's {chars} chars"
+                ));
+            }
+        }
+        if !self.repetition && self.repetition_unit.is_some() {
+            return Some("a repetition_unit without a repetition".to_string());
+        }
+        None
+    }
+}
+
 /// Inspect one response.
 pub fn inspect(text: &str, cfg: &InspectConfig) -> Inspection {
     let loops = repetition::find_loops(text, cfg);

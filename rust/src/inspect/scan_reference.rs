@@ -81,18 +81,6 @@ fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
 }
 
-/// ASCII letters of `b`. Branch-free with byte-wide counters over chunks of 255 bytes, so the
-/// loop vectorises 16 or 32 bytes wide.
-fn count_ascii_letters(b: &[u8]) -> u32 {
-    b.chunks(255)
-        .map(|c| {
-            c.iter().fold(0u8, |acc, &x| {
-                acc + ((x | 0x20).wrapping_sub(b'a') < 26) as u8
-            }) as u32
-        })
-        .sum()
-}
-
 fn scan_into(text: &str, out: &mut Scan) {
     out.script_letters = [0; Script::ALL.len()];
     out.tokens.clear();
@@ -106,7 +94,8 @@ fn scan_into(text: &str, out: &mut Scan) {
     let lex = lexicon_table();
     let b = text.as_bytes();
     let n = b.len().min(u32::MAX as usize);
-    out.script_letters[Script::Latin.index()] = count_ascii_letters(&b[..n]);
+    out.script_letters[Script::Latin.index()] =
+        b[..n].iter().filter(|c| c.is_ascii_alphabetic()).count() as u32;
     let mut i = 0usize;
     let mut line_start = true;
     // The previous plain word on this line: (offset, length, trailing punctuation, all lower
