@@ -2,13 +2,14 @@
 //! run under `valgrind --tool=callgrind` for instruction counts.
 //!
 //! Usage: cargo run --release --example inspect_bench -- FILE.jsonl [KEY] [REPEAT] [DUMP]
+//! (`ARCHER_BENCH_PART=scan` in the environment: the token scan alone.)
 //!
 //! With DUMP (a path), also writes every text's `Inspection` (Debug form, one line per text) there:
 //! diff two dumps to prove an optimisation changed no result.
 
 use std::time::Instant;
 
-use archer_native::inspect::{inspect, InspectConfig};
+use archer_native::inspect::{inspect, scan, InspectConfig};
 
 /// The string value of `"key": "..."` on one JSONL line (JSON escapes decoded).
 fn field(line: &str, key: &str) -> Option<String> {
@@ -57,8 +58,14 @@ fn main() {
     let cfg = InspectConfig::default();
     let mut flagged = 0usize;
     let start = Instant::now();
+    // ARCHER_BENCH_PART=scan times the token scan alone (its default depth, no gate).
+    let scan_only = std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "scan");
     for _ in 0..repeat {
         for t in &texts {
+            if scan_only {
+                flagged += scan::with_scan(t, None, |s| s.n_words as usize);
+                continue;
+            }
             let i = inspect(t, &cfg);
             flagged += (i.repetition || i.gibberish || i.language_drift || i.shortcut) as usize;
         }

@@ -169,108 +169,153 @@ fn auxiliary_chain(a: &str, b: &str) -> bool {
     )
 }
 
-// ---- Lookup table: one probe per text word, keyed by the word's packed lower-case bytes ----
+// ---- Lookup table: one branch-free probe per text word, keyed by its packed lower-case bytes ----
 
-#[derive(Clone, Copy)]
-pub(super) struct Entry {
-    pub category: Option<u8>,
-    pub class: Option<WordClass>,
+/// A word's lexicon facts in one byte: its category index in bits 0..3 (`NO_CATEGORY` if none)
+/// and its closed class in bits 3..7 (`NO_CLASS` if none). Branch-free consumers index tables
+/// with the two fields instead of testing `Option`s: a text word's lexicon status is as random
+/// as the text, so a branch on it is mispredicted often.
+pub(super) type Code = u8;
+pub(super) const NO_CATEGORY: u8 = CATEGORIES.len() as u8;
+/// Pair-table index of a word of no closed class (`pair_class`).
+pub(super) const NO_CLASS: u8 = 15;
+pub(super) const NO_ENTRY: Code = NO_CATEGORY | NO_CLASS << 3;
+
+#[inline(always)]
+pub(super) fn code_category(code: Code) -> usize {
+    (code & 7) as usize
 }
 
-const LEX_BITS: u32 = 10;
-/// Bits of the home-slot bitmap: 4096 bits for ~190 words, so ~5% of misses reach the table.
-const PRESENT_BITS: u32 = 12;
-
-/// One slot of the lookup table: the word packed into a `u128` (lowercase bytes, little-endian,
-/// zero-padded; every lexicon word has 1..=16 bytes, so 0 marks an empty slot).
-#[derive(Clone, Copy)]
-pub(super) struct LexSlot {
-    packed: u128,
-    entry: Entry,
+/// The word's `pair_class`.
+#[inline(always)]
+pub(super) fn code_class(code: Code) -> u8 {
+    code >> 3
 }
 
-/// Open-addressing table of the lexicon keyed by a multiplicative hash of the packed word, which
-/// the scan has in a register anyway. `present`, a 512-byte bitmap of the words' home slots,
-/// answers most misses (most text words) without touching the table.
+/// A closed-class word's index in the pair table (`Lexicon::pairs`), `NO_CLASS` for others: its
+/// `WordClass`, except that auxiliaries are split by the chains they start or end
+/// (`auxiliary_chain`, "being" after a preposition), so that the two indices alone decide
+/// `implausible_pair` for every pair of lexicon words (a test checks all of them).
+pub(super) fn pair_class(w: &str) -> u8 {
+    match word_class(w) {
+        None => NO_CLASS,
+        Some(WordClass::Auxiliary) => match w {
+            "have" => WordClass::Auxiliary as u8,
+            "has" | "had" => 8,
+            "will" | "would" | "could" | "should" | "can" | "may" | "must" | "might" | "shall" => 9,
+            "is" | "are" | "was" | "were" => 10,
+            "do" | "does" | "did" => 11,
+            "be" => 12,
+            "been" => 13,
+            "being" => 14,
+            _ => panic!("auxiliary {w:?} has no pair class: add it to `pair_class`"),
+        },
+        Some(c) => c as u8,
+    }
+}
+
+/// Word-order verdicts of two adjacent pair classes: 1 where `implausible_pair` holds, taken
+/// from one word of each class.
+fn pair_verdicts(words: &[&str]) -> [u8; 256] {
+    let mut representative = [None; 16];
+    for w in words {
+        representative[pair_class(w) as usize].get_or_insert(*w);
+    }
+    let mut pairs = [0u8; 256];
+    for a in 0..NO_CLASS {
+        for b in 0..NO_CLASS {
+            if let (Some(x), Some(y)) = (representative[a as usize], representative[b as usize]) {
+                pairs[(a << 4 | b) as usize] = implausible_pair(x, y) as u8;
+            }
+        }
+    }
+    pairs
+}
+
+/// Slots of the perfect hash: 4096 one-byte slots for ~190 words.
+const SLOT_BITS: u32 = 12;
+
+/// The lexicon as a collision-free (perfect) hash: `multiplier` is searched when the table is
+/// built so that every word has a slot of its own. A lookup is then one slot read, one word
+/// compare and a select, with no branch: `slot` holds an index into `words`/`codes` (0: no
+/// word; `words[0]` is 0, which no packed word equals).
 pub(super) struct Lexicon {
-    present: [u64; (1 << PRESENT_BITS) / 64],
-    slots: Vec<LexSlot>,
+    /// 1 where two adjacent words of these pair classes (`prev << 4 | next`) are an
+    /// implausible pair, else 0 (always 0 for `NO_CLASS`).
+    pub pairs: [u8; 256],
+    multiplier: u64,
+    slot: [u8; 1 << SLOT_BITS],
+    // Fixed-size, so that a `u8` index needs no bounds check.
+    words: [u128; 256],
+    codes: [Code; 256],
 }
 
-#[inline]
-fn key(packed: u128) -> u64 {
+#[inline(always)]
+fn slot_of(packed: u128, multiplier: u64) -> usize {
     let lo = packed as u64;
     let hi = (packed >> 64) as u64;
-    (lo ^ hi.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-#[inline]
-fn present_bit(k: u64) -> usize {
-    (k >> (64 - PRESENT_BITS)) as usize
-}
-
-#[inline]
-fn home_slot(k: u64) -> usize {
-    (k >> (64 - LEX_BITS)) as usize
+    ((lo ^ hi.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)).wrapping_mul(multiplier) >> (64 - SLOT_BITS))
+        as usize
 }
 
 pub(super) fn lexicon_table() -> &'static Lexicon {
     static TABLE: OnceLock<Lexicon> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut words: Vec<(&'static str, Entry)> = Vec::new();
-        let lists = [LOGICAL_CONNECTIVES, VERIFICATION, REFLECTION, PLANNING];
-        for (ci, list) in lists.iter().enumerate() {
-            for w in *list {
-                words.push((
-                    w,
-                    Entry {
-                        category: Some(ci as u8),
-                        class: word_class(w),
-                    },
-                ));
-            }
+    TABLE.get_or_init(build_lexicon)
+}
+
+fn build_lexicon() -> Lexicon {
+    let mut words: Vec<&'static str> = Vec::new();
+    for w in [LOGICAL_CONNECTIVES, VERIFICATION, REFLECTION, PLANNING]
+        .iter()
+        .flat_map(|l| l.iter())
+        .chain(CLASS_WORDS)
+    {
+        if !words.contains(w) {
+            words.push(w);
         }
-        for w in CLASS_WORDS {
-            if !words.iter().any(|(x, _)| x == w) {
-                words.push((
-                    w,
-                    Entry {
-                        category: None,
-                        class: word_class(w),
-                    },
-                ));
-            }
+    }
+    assert!(words.len() < 256, "the lexicon must have < 256 words");
+    let mut packed = vec![0u128];
+    let mut codes = vec![NO_ENTRY];
+    for w in &words {
+        assert!(
+            !w.is_empty() && w.len() <= 16,
+            "lexicon word {w:?} must have 1..=16 bytes"
+        );
+        packed.push(pack_lower(w.as_bytes()));
+        let cat = category(w).map_or(NO_CATEGORY, |c| c as u8);
+        codes.push(cat | pair_class(w) << 3);
+    }
+    // Odd multipliers from a fixed sequence until one spreads every word to its own slot
+    // (about 1 in 80 does for this many words); deterministic, so every build agrees.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..100_000 {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let multiplier = (z ^ (z >> 31)) | 1;
+        let mut slot = [0u8; 1 << SLOT_BITS];
+        let collision_free = packed.iter().enumerate().skip(1).all(|(i, &p)| {
+            let s = &mut slot[slot_of(p, multiplier)];
+            let free = *s == 0;
+            *s = i as u8;
+            free
+        });
+        if collision_free {
+            let mut lex = Lexicon {
+                pairs: pair_verdicts(&words),
+                multiplier,
+                slot,
+                words: [0; 256],
+                codes: [NO_ENTRY; 256],
+            };
+            lex.words[..packed.len()].copy_from_slice(&packed);
+            lex.codes[..codes.len()].copy_from_slice(&codes);
+            return lex;
         }
-        let mask = (1usize << LEX_BITS) - 1;
-        let empty = LexSlot {
-            packed: 0,
-            entry: Entry {
-                category: None,
-                class: None,
-            },
-        };
-        let mut table = vec![empty; 1 << LEX_BITS];
-        let mut present = [0u64; (1 << PRESENT_BITS) / 64];
-        for (w, e) in words {
-            assert!(
-                !w.is_empty() && w.len() <= 16,
-                "lexicon word {w:?} must have 1..=16 bytes"
-            );
-            let packed = pack_lower(w.as_bytes());
-            let k = key(packed);
-            let bit = present_bit(k);
-            present[bit / 64] |= 1 << (bit % 64);
-            let mut slot = home_slot(k);
-            while table[slot].packed != 0 {
-                slot = (slot + 1) & mask;
-            }
-            table[slot] = LexSlot { packed, entry: e };
-        }
-        Lexicon {
-            present,
-            slots: table,
-        }
-    })
+    }
+    panic!("no collision-free multiplier for the lexicon: enlarge SLOT_BITS");
 }
 
 /// The bytes (at most 16) OR 0x20, packed little-endian. For letters, `-` and `'` (the only
@@ -284,26 +329,13 @@ pub(super) fn pack_lower(word: &[u8]) -> u128 {
     u128::from_le_bytes(buf)
 }
 
-/// Entry of a word given as `pack_lower` of its bytes (1..=16 of them).
-#[inline]
-pub(super) fn lexicon_lookup(lex: &Lexicon, packed: u128) -> Option<Entry> {
-    let k = key(packed);
-    let bit = present_bit(k);
-    if lex.present[bit / 64] & (1 << (bit % 64)) == 0 {
-        return None;
-    }
-    let mask = (1usize << LEX_BITS) - 1;
-    let mut slot = home_slot(k);
-    loop {
-        let s = &lex.slots[slot];
-        if s.packed == packed {
-            return Some(s.entry);
-        }
-        if s.packed == 0 {
-            return None;
-        }
-        slot = (slot + 1) & mask;
-    }
+/// The code of a word given as `pack_lower` of its bytes (1..=16 of them); `NO_ENTRY` for a
+/// word not in the lexicon.
+#[inline(always)]
+pub(super) fn lexicon_code(lex: &Lexicon, packed: u128) -> Code {
+    let i = lex.slot[slot_of(packed, lex.multiplier)] as usize;
+    let hit = lex.words[i] == packed;
+    lex.codes[i * hit as usize]
 }
 
 // Every word `word_class` knows, so one map lookup answers both questions.
@@ -357,17 +389,20 @@ mod lookup_tests {
             .enumerate()
         {
             for w in *list {
-                let e = lexicon_lookup(lex, pack_lower(w.as_bytes()));
-                assert_eq!(e.and_then(|e| e.category), Some(ci as u8), "{w}");
+                let c = lexicon_code(lex, pack_lower(w.as_bytes()));
+                assert_eq!(code_category(c), ci, "{w}");
+                assert_eq!(code_class(c), pair_class(w), "{w}");
             }
         }
         for w in CLASS_WORDS {
-            let e = lexicon_lookup(lex, pack_lower(w.as_bytes()));
-            assert_eq!(e.and_then(|e| e.class), word_class(w), "{w}");
+            let c = lexicon_code(lex, pack_lower(w.as_bytes()));
+            assert_eq!(code_class(c), pair_class(w), "{w}");
+            assert_eq!(code_class(c) == NO_CLASS, word_class(w).is_none(), "{w}");
+            assert_eq!(category(w).unwrap_or(4), code_category(c), "{w}");
         }
         assert_eq!(
-            lexicon_lookup(lex, pack_lower(b"THEREFORE")).and_then(|e| e.category),
-            Some(0)
+            code_category(lexicon_code(lex, pack_lower(b"THEREFORE"))),
+            0
         );
         for w in [
             "cat",
@@ -377,10 +412,34 @@ mod lookup_tests {
             "double-checked",
             "zzzzzzzzzzzzzzzz",
         ] {
-            assert!(
-                lexicon_lookup(lex, pack_lower(w.as_bytes())).is_none(),
-                "{w}"
-            );
+            assert_eq!(lexicon_code(lex, pack_lower(w.as_bytes())), NO_ENTRY, "{w}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod pair_tests {
+    use super::*;
+
+    /// The pair table decides every pair of lexicon words exactly as `implausible_pair` does.
+    #[test]
+    fn pair_table_agrees_with_the_rules_on_every_word_pair() {
+        let lex = lexicon_table();
+        let words: Vec<&str> = [LOGICAL_CONNECTIVES, VERIFICATION, REFLECTION, PLANNING]
+            .iter()
+            .flat_map(|l| l.iter().copied())
+            .chain(CLASS_WORDS.iter().copied())
+            .chain(["triangle", "x"])
+            .collect();
+        for a in &words {
+            for b in &words {
+                let (ca, cb) = (pair_class(a), pair_class(b));
+                assert_eq!(
+                    lex.pairs[(ca << 4 | cb) as usize] == 1,
+                    implausible_pair(a, b),
+                    "{a} {b}"
+                );
+            }
         }
     }
 }

@@ -15,7 +15,9 @@
 
 use std::cell::RefCell;
 
-use super::lexicon::{self, lexicon_lookup, lexicon_table, Entry, Lexicon, WordClass};
+use super::lexicon::{
+    self, code_category, code_class, lexicon_code, lexicon_table, Code, Lexicon, NO_CLASS, NO_ENTRY,
+};
 use super::scan_bytes::{count_ascii_letters, ByteMasks};
 use super::script::Script;
 use super::tokens::{ascii_stats, hash8, hash_bytes, hash_packed, unicode_stats, TokenStats};
@@ -171,35 +173,61 @@ struct Word {
     trailing: u8,
     all_lower: bool,
     titlecase: bool,
-    /// Lower-case bytes packed little-endian (words of at most 16 bytes; 0 otherwise).
+    /// Lower-case bytes packed little-endian for words of at most 16 bytes, `long_word_key`
+    /// for longer ones.
     packed: u128,
     /// `hash_bytes` of the lower-case word: always in a detailed scan; otherwise only for words
     /// longer than 16 bytes (shorter ones compare by `packed`), else 0.
     lower_hash: u64,
-    entry: Option<Entry>,
+    /// Its lexicon facts (`lexicon::Code`).
+    code: Code,
 }
 
-/// The previous plain word on this line.
+/// The previous plain word on this line, as the next word's rules read it: every rule is a
+/// compare or a table read on these two fields, with no branch on what the previous token was
+/// (`NO_PREV` after a token that is no plain word, and at a line start).
 #[derive(Clone, Copy)]
 struct Prev {
+    /// `Word::packed` when no punctuation trailed the word, else `u128::MAX`, which no word packs
+    /// to (so the same-word rule never fires across punctuation).
     packed: u128,
-    trailing: u8,
-    all_lower: bool,
-    lower_hash: u64,
-    class: Option<WordClass>,
+    /// Bits 4..8: row of the class-pair table (the pair class when no punctuation trailed the
+    /// word, else `NO_CLASS`, a row of fine pairs); `LOWER_PLAIN`; `SENTENCE_END`.
+    meta: u8,
+}
+
+/// All lower case, no trailing punctuation: a capitalised next word is a caps candidate.
+const LOWER_PLAIN: u8 = 1;
+/// Ended by `.`, `?` or `!`: a lower-case next word is an anomaly.
+const SENTENCE_END_BIT: u8 = 2;
+
+const NO_PREV: Prev = Prev {
+    packed: u128::MAX,
+    meta: NO_CLASS << 4,
+};
+
+/// `Word::packed` of a word longer than 16 bytes: its hash, marked in the top byte (0xFF, which
+/// no packed word has), so words of every length compare by one `u128`.
+pub(super) fn long_word_key(lower_hash: u64) -> u128 {
+    lower_hash as u128 | 0xFF << 120
 }
 
 /// Running state and counters of one pass (kept out of `Scan` so they live in registers).
 struct State<'a> {
     lex: &'a Lexicon,
-    prev: Option<Prev>,
+    /// Where the next token hash goes: `Scan::token_hashes`' buffer, reserved for every token
+    /// up front (`push_hash`), and how many are written (its length is set when the pass ends).
+    hashes: *mut u64,
+    n_hashes: usize,
+    prev: Prev,
     has_control: bool,
     junk_tokens: u32,
     anomaly_bound: u32,
     all_groups: u32,
     n_words: u32,
     total_chars: u64,
-    categories: [u32; lexicon::CATEGORIES.len()],
+    /// Per category, plus a last slot for words of none (`lexicon::NO_CATEGORY`).
+    categories: [u32; 8],
     /// Windowed anomaly gate: (min anomalies, window), the word indices of the latest anomalies
     /// (one entry per anomaly) and whether some window may hold enough of them.
     window_gate: Option<(u32, u32)>,
@@ -230,7 +258,9 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
     masks.build(b);
     let mut st = State {
         lex: lexicon_table(),
-        prev: None,
+        hashes: out.token_hashes.as_mut_ptr(),
+        n_hashes: 0,
+        prev: NO_PREV,
         has_control: masks.has_control,
         junk_tokens: 0,
         anomaly_bound: 0,
@@ -238,7 +268,7 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
         all_groups: ((ascii_letters > 0) as u32) << Script::Latin.index(),
         n_words: 0,
         total_chars: 0,
-        categories: [0; lexicon::CATEGORIES.len()],
+        categories: [0; 8],
         window_gate: gate.and_then(|g| {
             let w = g.anomaly_window?;
             (g.min_anomalies as usize <= RING).then_some((g.min_anomalies, w.max(1)))
@@ -261,19 +291,22 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
             starts &= starts - 1;
             let start = k * 64 + offset as usize;
             if start > next_newline {
-                st.prev = None;
+                st.prev = NO_PREV;
                 next_newline = memchr::memchr(b'\n', &b[start..]).map_or(usize::MAX, |j| start + j);
             }
-            let above = space & (u64::MAX << offset);
-            let end = if above != 0 {
-                k * 64 + above.trailing_zeros() as usize
+            // The token ends at the next whitespace byte: in this block, or in a later one.
+            // Bytes past the text are whitespace (`ByteMasks::build` pads), so `end <= n`.
+            let rest = space >> offset;
+            let len = if rest != 0 {
+                rest.trailing_zeros() as usize
             } else {
-                masks.next_space((k + 1) * 64)
-            }
-            .min(n);
-            let len = end - start;
+                masks.next_space((k + 1) * 64) - start
+            };
+            let end = start + len;
+            debug_assert!(end <= n);
             if len <= 8 && start + 8 <= n {
-                let x = u64::from_le_bytes(b[start..start + 8].try_into().unwrap())
+                // SAFETY: `start + 8 <= n`, tested above.
+                let x = unsafe { b.as_ptr().add(start).cast::<u64>().read_unaligned() }.to_le()
                     & (u64::MAX >> (8 * (8 - len)));
                 if x & HIGH8 == 0 {
                     short_ascii_token8::<FULL>(out, &mut st, start, len, x);
@@ -297,18 +330,35 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
             };
             if st.junk_tokens > 0 || salad || many_scripts {
                 out.masks = masks;
+                // SAFETY: `push_hash` wrote the first `n_hashes` slots.
+                unsafe { out.token_hashes.set_len(st.n_hashes) };
                 return false;
             }
         }
     }
     out.masks = masks;
+    // SAFETY: `push_hash` wrote the first `n_hashes` slots.
+    unsafe { out.token_hashes.set_len(st.n_hashes) };
     out.junk_tokens = st.junk_tokens;
     out.anomaly_bound = st.anomaly_bound;
     out.all_groups = st.all_groups;
     out.n_words = st.n_words;
     out.total_chars = st.total_chars;
-    out.categories = st.categories;
+    out.categories
+        .copy_from_slice(&st.categories[..lexicon::CATEGORIES.len()]);
     true
+}
+
+impl State<'_> {
+    /// Append a token hash: a write, no capacity test (there is at most one token per two
+    /// bytes plus one, and that many slots are reserved before the pass).
+    #[inline(always)]
+    fn push_hash(&mut self, h: u64) {
+        // SAFETY: `n_hashes` < the reserved capacity `n / 2 + 1`, as each token but the last is
+        // followed by a whitespace byte.
+        unsafe { self.hashes.add(self.n_hashes).write(h) };
+        self.n_hashes += 1;
+    }
 }
 
 /// A plain word of `len <= 16` bytes, `packed` its lower-case bytes (`lexicon::pack_lower`):
@@ -323,10 +373,11 @@ fn plain_word<const FULL: bool>(
     all_lower: bool,
     titlecase: bool,
 ) {
-    let entry = if len <= 13 {
-        lexicon_lookup(st.lex, packed)
+    // No lexicon word is longer than 13 bytes.
+    let code = if len <= 13 {
+        lexicon_code(st.lex, packed)
     } else {
-        None
+        NO_ENTRY
     };
     let word = Word {
         trailing,
@@ -334,7 +385,7 @@ fn plain_word<const FULL: bool>(
         titlecase,
         packed,
         lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
-        entry,
+        code,
     };
     on_word::<FULL>(out, st, word);
 }
@@ -358,58 +409,24 @@ fn note_anomalies(st: &mut State, count: u32) {
     }
 }
 
-/// The word-order evidence of one plain word, given the previous word on its line.
+/// The word-order evidence of one plain word, given the previous word on its line. Branch-free:
+/// whether a word is in the lexicon, and what preceded it, are as random as the text.
 #[inline(always)]
 fn on_word<const FULL: bool>(out: &mut Scan, st: &mut State, w: Word) {
-    if let Some(Entry {
-        category: Some(ci), ..
-    }) = w.entry
-    {
-        st.categories[ci as usize] += 1;
-    }
-    let class = w.entry.and_then(|e| e.class);
+    st.categories[code_category(w.code)] += 1;
+    let class = code_class(w.code);
     if FULL && w.all_lower {
         let (x, y) = bloom_bits(w.lower_hash);
         out.lower_seen[x / 64] |= 1 << (x % 64);
         out.lower_seen[y / 64] |= 1 << (y % 64);
     }
-    let mut anomalies = 0u8;
-    let mut caps_candidate = false;
-    // A newline resets `prev`: word order is only judged within a line.
-    if let Some(p) = st.prev {
-        if p.trailing == 0 {
-            if p.all_lower && w.titlecase {
-                caps_candidate = true;
-            }
-            // The same word twice: words of up to 16 bytes compare by their bytes
-            // (zero-padded, so equal packed bytes mean equal lengths too).
-            if p.packed == w.packed && p.lower_hash == w.lower_hash {
-                anomalies += 1;
-            }
-            if let (Some(ca), Some(cb)) = (p.class, class) {
-                // The classes decide; the words matter only for auxiliary chains.
-                let needs_words = matches!(
-                    (ca, cb),
-                    (WordClass::Auxiliary, WordClass::Auxiliary)
-                        | (WordClass::Preposition, WordClass::Auxiliary)
-                );
-                let bad = if needs_words {
-                    let pa = p.packed.to_le_bytes();
-                    let pb = w.packed.to_le_bytes();
-                    // Class words are short: their bytes are the packed ones up to the first 0.
-                    let bytes = |a: &[u8; 16]| a.iter().position(|&c| c == 0).unwrap_or(16);
-                    let pw = std::str::from_utf8(&pa[..bytes(&pa)]).unwrap_or("");
-                    let cw = std::str::from_utf8(&pb[..bytes(&pb)]).unwrap_or("");
-                    lexicon::implausible_classes(ca, cb, pw, cw)
-                } else {
-                    lexicon::implausible_classes(ca, cb, "", "")
-                };
-                anomalies += bad as u8;
-            }
-        } else if matches!(p.trailing, b'.' | b'?' | b'!') && w.all_lower {
-            anomalies += 1;
-        }
-    }
+    let p = st.prev;
+    let caps_candidate = (p.meta & LOWER_PLAIN != 0) & w.titlecase;
+    // The same word twice: words of up to 16 bytes compare by their bytes (zero-padded, so
+    // equal packed bytes mean equal lengths too), longer ones by hash (`long_word_key`).
+    let same = p.packed == w.packed;
+    let verdict = st.lex.pairs[(p.meta & 0xF0 | class) as usize];
+    let anomalies = same as u8 + (p.meta & SENTENCE_END_BIT != 0 && w.all_lower) as u8 + verdict;
     let bound = anomalies as u32 + caps_candidate as u32;
     st.anomaly_bound += bound;
     if bound > 0 && st.window_gate.is_some() {
@@ -421,17 +438,18 @@ fn on_word<const FULL: bool>(out: &mut Scan, st: &mut State, w: Word) {
             lower_hash: w.lower_hash,
             anomalies,
             caps_candidate,
-            closed_class: class.is_some(),
+            closed_class: class != NO_CLASS,
         });
     }
     st.n_words += 1;
-    st.prev = Some(Prev {
-        packed: w.packed,
-        trailing: w.trailing,
-        all_lower: w.all_lower,
-        lower_hash: w.lower_hash,
-        class,
-    });
+    let plain = w.trailing == 0;
+    let row = if plain { class } else { NO_CLASS };
+    st.prev = Prev {
+        packed: if plain { w.packed } else { u128::MAX },
+        meta: row << 4
+            | (plain & w.all_lower) as u8 * LOWER_PLAIN
+            | (STRIP[w.trailing as usize] & SENTENCE_END != 0) as u8 * SENTENCE_END_BIT,
+    };
 }
 
 #[path = "scan_general.rs"]

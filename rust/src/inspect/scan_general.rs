@@ -13,7 +13,7 @@ pub(super) fn general_token<const FULL: bool>(
 ) {
     let b = text.as_bytes();
     let tok = &b[start..end];
-    out.token_hashes.push(hash_bytes(tok));
+    st.push_hash(hash_bytes(tok));
     let ascii = tok.is_ascii();
     let has_ctrl = tok.iter().any(|&c| c < 0x20 || c == 0x7F);
     let s: TokenStats = if ascii && tok.len() < 16 {
@@ -53,7 +53,7 @@ pub(super) fn general_token<const FULL: bool>(
         });
     }
     if !ascii || !tok.iter().any(u8::is_ascii_alphabetic) {
-        st.prev = None;
+        st.prev = NO_PREV;
         return;
     }
     let mut ws = 0;
@@ -77,7 +77,7 @@ pub(super) fn general_token<const FULL: bool>(
             .iter()
             .all(|&c| c.is_ascii_alphabetic() || c == b'-' || c == b'\'');
     if !is_word {
-        st.prev = None;
+        st.prev = NO_PREV;
         return;
     }
     let len = core.len();
@@ -95,13 +95,14 @@ pub(super) fn general_token<const FULL: bool>(
         plain_word::<FULL>(out, st, packed, len, trailing, all_lower, titlecase);
     } else {
         // Too long for the lexicon and the packed form: compared by hash.
+        let hash = hash_bytes(&lower[..len]);
         let word = Word {
             trailing,
             all_lower,
             titlecase,
-            packed: 0,
-            lower_hash: hash_bytes(&lower[..len]),
-            entry: None,
+            packed: long_word_key(hash),
+            lower_hash: hash,
+            code: NO_ENTRY,
         };
         on_word::<FULL>(out, st, word);
     }

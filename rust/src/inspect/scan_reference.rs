@@ -1,7 +1,7 @@
 //! The straightforward token scan that `scan` replaced, kept as the oracle of a differential
 //! test: the fast scan must produce exactly the same `Scan` on any input.
 
-use super::lexicon::{self, lexicon_lookup, lexicon_table, pack_lower, Entry, WordClass};
+use super::lexicon::{self, WordClass};
 use super::scan::{bloom_bits, Scan, TokenInfo, WordInfo, BLOOM_WORDS};
 use super::script::Script;
 use super::tokens::{ascii_stats, hash_bytes, hash_lower, unicode_stats, TokenStats};
@@ -91,7 +91,6 @@ fn scan_into(text: &str, out: &mut Scan) {
     out.junk_tokens = 0;
     out.anomaly_bound = 0;
     out.all_groups = 0;
-    let lex = lexicon_table();
     let b = text.as_bytes();
     let n = b.len().min(u32::MAX as usize);
     out.script_letters[Script::Latin.index()] =
@@ -205,18 +204,12 @@ fn scan_into(text: &str, out: &mut Scan) {
         } else {
             hash_lower(core)
         };
-        let entry = if len <= 13 {
-            lexicon_lookup(lex, pack_lower(core))
-        } else {
-            None
-        };
-        if let Some(Entry {
-            category: Some(ci), ..
-        }) = entry
-        {
-            out.categories[ci as usize] += 1;
+        // The word lists themselves, lowercased (the scan uses a lookup table).
+        let lower = String::from_utf8(core.to_ascii_lowercase()).unwrap();
+        if let Some(ci) = lexicon::category(&lower) {
+            out.categories[ci] += 1;
         }
-        let class = entry.and_then(|e| e.class);
+        let class = lexicon::word_class(&lower);
         if all_lower {
             let (x, y) = bloom_bits(lower_hash);
             out.lower_seen[x / 64] |= 1 << (x % 64);

@@ -8,7 +8,7 @@ use super::*;
 #[inline(always)]
 pub(super) fn load16(b: &[u8], start: usize, len: usize) -> u128 {
     match b.get(start..start + 16) {
-        Some(w) => u128::from_le_bytes(w.try_into().unwrap()) & below16(len.max(1)),
+        Some(w) => u128::from_le_bytes(w.try_into().unwrap()) & below16(len),
         None => {
             let mut buf = [0u8; 16];
             buf[..len].copy_from_slice(&b[start..start + len]);
@@ -37,10 +37,19 @@ fn eq16(x: u128, c: u8) -> u128 {
     !(t.wrapping_add(ONES16 * 0x7F) | t) & HIGH16
 }
 
-/// Bytes below `n` (1 <= n <= 16).
+/// Bytes below `n` (n <= 16): a table, as a variable `u128` shift takes several instructions.
 #[inline(always)]
 fn below16(n: usize) -> u128 {
-    u128::MAX >> (8 * (16 - n))
+    static BELOW: [u128; 17] = {
+        let mut t = [0u128; 17];
+        let mut k = 1;
+        while k <= 16 {
+            t[k] = u128::MAX >> (8 * (16 - k));
+            k += 1;
+        }
+        t
+    };
+    BELOW[n]
 }
 
 /// An ASCII token of 9..=15 bytes in one `u128` (`x`, zero above `len`): the class of every
@@ -53,7 +62,7 @@ pub(super) fn short_ascii_token16<const FULL: bool>(
     len: usize,
     x: u128,
 ) {
-    out.token_hashes.push(hash_packed(x, len));
+    st.push_hash(hash_packed(x, len));
     st.total_chars += len as u64;
     let valid = HIGH16 & below16(len);
     let folded = x | (ONES16 * 0x20);
@@ -75,10 +84,18 @@ pub(super) fn short_ascii_token16<const FULL: bool>(
         });
     }
     if letters == 0 {
-        st.prev = None;
+        st.prev = NO_PREV;
         return;
     }
     if letters != valid {
+        // Commonest mixed case: a word and one trailing punctuation byte (`computation,`).
+        let last = (x >> (8 * (len - 1))) as u8;
+        if letters == valid ^ (0x80u128 << (8 * (len - 1))) && STRIP[last as usize] & TRAIL != 0 {
+            let upper = letters & !(x << 2);
+            let packed = folded & below16(len - 1);
+            plain_word::<FULL>(out, st, packed, len - 1, last, upper == 0, upper == 0x80);
+            return;
+        }
         short_ascii_word16::<FULL>(out, st, len, x);
         return;
     }
@@ -106,7 +123,7 @@ fn short_ascii_word16<const FULL: bool>(out: &mut Scan, st: &mut State, len: usi
         // The word must start with a letter (LaTeX, numbers and the like stop here); letters
         // are never trailing punctuation, so the end is found after it.
         if ws == len || letters & (0x80u128 << (8 * ws)) == 0 {
-            st.prev = None;
+            st.prev = NO_PREV;
             return;
         }
         let mut we = len;
@@ -127,7 +144,7 @@ fn short_ascii_word16<const FULL: bool>(out: &mut Scan, st: &mut State, len: usi
         || letters & last == 0
         || (core & !letters != 0 && core & !(letters | eq16(x, b'-') | eq16(x, b'\'')) != 0)
     {
-        st.prev = None;
+        st.prev = NO_PREV;
         return;
     }
     let wlen = we - ws;
@@ -157,7 +174,7 @@ pub(super) fn short_ascii_token8<const FULL: bool>(
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES * 0x80;
     let ge = |x: u64, c: u8| x.wrapping_add(ONES * (0x80 - c) as u64) & HIGH;
-    out.token_hashes.push(hash8(x, len));
+    st.push_hash(hash8(x, len));
     st.total_chars += len as u64;
     let low = u64::MAX >> (8 * (8 - len));
     let valid = HIGH & low;
@@ -182,10 +199,26 @@ pub(super) fn short_ascii_token8<const FULL: bool>(
     if letters != valid {
         // Not letters only: punctuation to strip, digits, or no word at all.
         if letters == 0 {
-            st.prev = None;
-        } else {
-            short_ascii_token8_mixed::<FULL>(out, st, len, x, letters);
+            st.prev = NO_PREV;
+            return;
         }
+        // Commonest mixed case: a word and one trailing punctuation byte (`problem.`).
+        let last = (x >> (8 * (len - 1))) as u8;
+        if letters == valid ^ (0x80 << (8 * (len - 1))) && STRIP[last as usize] & TRAIL != 0 {
+            let upper = letters & !(x << 2);
+            let packed = (folded & (low >> 8)) as u128;
+            plain_word::<FULL>(
+                out,
+                st,
+                packed,
+                len - 1,
+                last,
+                upper == 0,
+                upper == 0x80 && len > 2,
+            );
+            return;
+        }
+        short_ascii_token8_mixed::<FULL>(out, st, len, x, letters);
         return;
     }
     // Letters only: the token is the word. Upper case is a letter with bit 5 clear.
@@ -221,7 +254,7 @@ fn short_ascii_token8_mixed<const FULL: bool>(
     }
     // The word must start with a letter; letters are never trailing punctuation.
     if ws == len || letters & (0x80 << (8 * ws)) == 0 {
-        st.prev = None;
+        st.prev = NO_PREV;
         return;
     }
     let mut we = len;
@@ -236,7 +269,7 @@ fn short_ascii_token8_mixed<const FULL: bool>(
     let first = 0x80u64 << (8 * ws);
     let core = HIGH & (u64::MAX >> (8 * (8 - we))) & (u64::MAX << (8 * ws));
     if letters & (0x80 << (8 * (we - 1))) == 0 {
-        st.prev = None;
+        st.prev = NO_PREV;
         return;
     }
     if core & !letters != 0 {
@@ -245,7 +278,7 @@ fn short_ascii_token8_mixed<const FULL: bool>(
             !(t.wrapping_add(ONES * 0x7F) | t) & HIGH
         };
         if core & !(letters | eq(b'-') | eq(b'\'')) != 0 {
-            st.prev = None;
+            st.prev = NO_PREV;
             return;
         }
     }
