@@ -339,7 +339,7 @@ pub(super) fn lexicon_code(lex: &Lexicon, packed: u128) -> Code {
 }
 
 // Every word `word_class` knows, so one map lookup answers both questions.
-const CLASS_WORDS: &[&str] = &[
+pub(super) const CLASS_WORDS: &[&str] = &[
     "the", "a", "an", "every", "our", "your", "their", "his", "its", "my", "of", "in", "on", "at",
     "by", "for", "with", "from", "into", "over", "under", "between", "among", "through", "during",
     "without", "until", "upon", "against", "about", "after", "before", "within", "onto", "toward",

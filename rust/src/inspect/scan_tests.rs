@@ -118,4 +118,32 @@ proptest! {
         assert_same(&text);
         assert_same(text.trim_end());
     }
+
+    /// Lexicon words in every case and with punctuation: categories, pair classes (auxiliary
+    /// chains included), caps candidates and repeated words against the reference's word lists.
+    #[test]
+    fn matches_the_reference_on_lexicon_words(
+        picks in proptest::collection::vec((0usize..1000, 0u8..4, "[.,;:?!\"')]{0,2}"), 0..80),
+        seps in proptest::collection::vec("[ \t\n]{1,2}", 80),
+    ) {
+        use super::super::lexicon::{CLASS_WORDS, LOGICAL_CONNECTIVES, PLANNING, REFLECTION, VERIFICATION};
+        let words: Vec<&str> = [LOGICAL_CONNECTIVES, VERIFICATION, REFLECTION, PLANNING, CLASS_WORDS]
+            .concat();
+        let mut text = String::new();
+        for ((i, case, punct), s) in picks.iter().zip(&seps) {
+            let w = words[i % words.len()];
+            match case {
+                0 => text.push_str(w),
+                1 => text.push_str(&w.to_uppercase()),
+                2 => {
+                    text.push_str(&w[..1].to_uppercase());
+                    text.push_str(&w[1..]);
+                }
+                _ => text.push_str("x"),
+            }
+            text.push_str(punct);
+            text.push_str(s);
+        }
+        assert_same(&text);
+    }
 }
