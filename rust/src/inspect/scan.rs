@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use super::lexicon::{
     self, code_category, code_class, lexicon_code, lexicon_table, Code, Lexicon, NO_CLASS, NO_ENTRY,
 };
-use super::scan_bytes::{count_ascii_letters, ByteMasks};
+use super::scan_bytes::ByteMasks;
 use super::script::Script;
 use super::tokens::{ascii_stats, hash8, hash_bytes, hash_packed, unicode_stats, TokenStats};
 
@@ -250,12 +250,12 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
     let b = text.as_bytes();
     let n = b.len().min(u32::MAX as usize);
     let b = &b[..n];
-    let ascii_letters = count_ascii_letters(b);
-    out.script_letters[Script::Latin.index()] = ascii_letters;
     // At most one token per two bytes (plus one): no reallocation inside the loop.
     out.token_hashes.reserve(n / 2 + 1);
     let mut masks = std::mem::take(&mut out.masks);
     masks.build(b);
+    let ascii_letters = masks.letters;
+    out.script_letters[Script::Latin.index()] = ascii_letters;
     let mut st = State {
         lex: lexicon_table(),
         hashes: out.token_hashes.as_mut_ptr(),

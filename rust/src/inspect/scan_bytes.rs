@@ -1,6 +1,7 @@
 //! Whole-text byte masks for the token scan: whitespace as a bit mask (one bit per byte), plus
-//! whether the text holds any control character. SSE2 (part of every x86_64 CPU) does 16 bytes
-//! per step; other targets use the plain byte loop, which the tests compare it with.
+//! whether the text holds any control character and how many ASCII letters it has. AVX2, where
+//! the CPU has it (checked at run time), does 32 bytes per step in one pass; otherwise SSE2 (part
+//! of every x86_64 CPU) does 16; other targets use the plain byte loop. The tests compare them.
 
 /// Bit `i % 64` of word `i / 64` is set when byte `i` is ASCII whitespace
 /// (`\t \n \v \f \r` or space); bits past the end of the text are set.
@@ -9,10 +10,23 @@ pub(super) struct ByteMasks {
     pub space: Vec<u64>,
     /// A byte below 0x20 other than whitespace, or DEL.
     pub has_control: bool,
+    /// ASCII letters.
+    pub letters: u32,
 }
 
 impl ByteMasks {
     pub fn build(&mut self, b: &[u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (tested just above).
+            unsafe { self.build_avx2(b) };
+            return;
+        }
+        self.build_portable(b);
+    }
+
+    /// `build` without AVX2: SSE2 whitespace blocks, then a letter count.
+    fn build_portable(&mut self, b: &[u8]) {
         self.space.clear();
         self.space.reserve(b.len() / 64 + 1);
         let mut control = false;
@@ -28,6 +42,57 @@ impl ByteMasks {
         let (space, ctl) = block(&pad);
         self.space.push(space);
         self.has_control = control | ctl;
+        self.letters = count_ascii_letters(b);
+    }
+
+    /// `build` in one AVX2 pass: whitespace bits, controls OR-ed into one vector, letters
+    /// counted in byte lanes (flushed before they can overflow).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn build_avx2(&mut self, b: &[u8]) {
+        use std::arch::x86_64::*;
+        self.space.clear();
+        self.space.reserve(b.len() / 64 + 1);
+        let mut control = _mm256_setzero_si256();
+        let mut lanes = _mm256_setzero_si256();
+        let mut letters = 0u64;
+        let mut in_lanes = 0;
+        let mut chunks = b.chunks_exact(64);
+        for c in &mut chunks {
+            // SAFETY: `c` has 64 bytes; the loads read bytes 0..32 and 32..64.
+            let (v0, v1) = unsafe {
+                (
+                    _mm256_loadu_si256(c.as_ptr() as *const __m256i),
+                    _mm256_loadu_si256(c.as_ptr().add(32) as *const __m256i),
+                )
+            };
+            let lo = half_avx2(v0, &mut control, &mut lanes);
+            let hi = half_avx2(v1, &mut control, &mut lanes);
+            self.space.push(lo as u64 | (hi as u64) << 32);
+            // Each 64-byte chunk adds at most 2 to a byte lane.
+            in_lanes += 1;
+            if in_lanes == 127 {
+                letters += flush_avx2(&mut lanes);
+                in_lanes = 0;
+            }
+        }
+        let rest = chunks.remainder();
+        let mut pad = [b' '; 64];
+        pad[..rest.len()].copy_from_slice(rest);
+        // SAFETY: `pad` has 64 bytes.
+        let (v0, v1) = unsafe {
+            (
+                _mm256_loadu_si256(pad.as_ptr() as *const __m256i),
+                _mm256_loadu_si256(pad.as_ptr().add(32) as *const __m256i),
+            )
+        };
+        let lo = half_avx2(v0, &mut control, &mut lanes);
+        let hi = half_avx2(v1, &mut control, &mut lanes);
+        self.space.push(lo as u64 | (hi as u64) << 32);
+        letters += flush_avx2(&mut lanes);
+        self.has_control = _mm256_movemask_epi8(control) != 0;
+        // At most `b.len()` (< 2^32 bytes are scanned).
+        self.letters = letters as u32;
     }
 
     /// First whitespace byte after `pos` (the padding guarantees one).
@@ -41,6 +106,46 @@ impl ByteMasks {
         }
         k * 64 + w.trailing_zeros() as usize
     }
+}
+
+/// Whitespace bits of 32 bytes; their controls OR-ed into `control`, their letters added to the
+/// byte lanes of `lanes`. Not inlined: inlined into the loop, LLVM rewrote the two mask moves of
+/// a 64-byte chunk into 64 single-byte extracts (measured: 3x the instructions of this call).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline(never)]
+fn half_avx2(
+    v: std::arch::x86_64::__m256i,
+    control: &mut std::arch::x86_64::__m256i,
+    lanes: &mut std::arch::x86_64::__m256i,
+) -> u32 {
+    use std::arch::x86_64::*;
+    // 9..=13 is `v - 9 <= 4` unsigned: min(t, 4) == t.
+    let t = _mm256_sub_epi8(v, _mm256_set1_epi8(9));
+    let tab_to_cr = _mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(4)), t);
+    let space = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b' ' as i8)), tab_to_cr);
+    let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1F)), v);
+    let del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7F));
+    *control = _mm256_or_si256(*control, _mm256_or_si256(_mm256_andnot_si256(space, low), del));
+    // A letter is `(v | 0x20) - 'a' <= 25` unsigned; its compare lane is -1.
+    let l = _mm256_sub_epi8(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), _mm256_set1_epi8(b'a' as i8));
+    let letter = _mm256_cmpeq_epi8(_mm256_min_epu8(l, _mm256_set1_epi8(25)), l);
+    *lanes = _mm256_sub_epi8(*lanes, letter);
+    _mm256_movemask_epi8(space) as u32
+}
+
+/// The sum of the byte lanes, which are cleared.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn flush_avx2(lanes: &mut std::arch::x86_64::__m256i) -> u64 {
+    use std::arch::x86_64::*;
+    let sums = _mm256_sad_epu8(*lanes, _mm256_setzero_si256());
+    *lanes = _mm256_setzero_si256();
+    (_mm256_extract_epi64::<0>(sums)
+        + _mm256_extract_epi64::<1>(sums)
+        + _mm256_extract_epi64::<2>(sums)
+        + _mm256_extract_epi64::<3>(sums)) as u64
 }
 
 #[inline]
@@ -148,5 +253,29 @@ mod tests {
         assert!(m.has_control);
         m.build(b"");
         assert_eq!(m.space, vec![u64::MAX]);
+    }
+
+    /// The AVX2 pass (where the CPU has it) and the portable one agree on every field, on texts
+    /// long enough to flush the letter lanes several times.
+    #[test]
+    fn avx2_build_matches_the_portable_one() {
+        let mut state = 7u64;
+        for len in [0usize, 1, 63, 64, 65, 200, 8191, 8192, 8193, 40_000] {
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    let x = (state >> 56) as u8;
+                    // Mostly letters and spaces, sometimes anything (controls included).
+                    if x < 200 { b"ab Z\tq\nX"[x as usize % 8] } else { x }
+                })
+                .collect();
+            let (mut fast, mut slow) = (ByteMasks::default(), ByteMasks::default());
+            fast.build(&b);
+            slow.build_portable(&b);
+            assert_eq!(fast.space, slow.space, "len {len}");
+            assert_eq!(fast.has_control, slow.has_control, "len {len}");
+            assert_eq!(fast.letters, slow.letters, "len {len}");
+            assert_eq!(slow.letters as usize, b.iter().filter(|c| c.is_ascii_alphabetic()).count());
+        }
     }
 }
