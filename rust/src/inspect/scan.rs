@@ -220,7 +220,6 @@ struct State<'a> {
     hashes: *mut u64,
     n_hashes: usize,
     prev: Prev,
-    has_control: bool,
     junk_tokens: u32,
     anomaly_bound: u32,
     all_groups: u32,
@@ -261,7 +260,6 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
         hashes: out.token_hashes.as_mut_ptr(),
         n_hashes: 0,
         prev: NO_PREV,
-        has_control: masks.has_control,
         junk_tokens: 0,
         anomaly_bound: 0,
         // Every ASCII letter, in whatever token, puts Latin among the writing systems.
@@ -277,6 +275,40 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
         ring_len: 0,
         salad_possible: gate.is_some_and(|g| g.min_anomalies == 0),
     };
+    // Texts with control characters (rare: junk) take the general path for every token, so the
+    // register paths need not look for controls.
+    let finished = if masks.has_control {
+        token_loop::<FULL, true>(text, out, &mut st, &masks, gate)
+    } else {
+        token_loop::<FULL, false>(text, out, &mut st, &masks, gate)
+    };
+    out.masks = masks;
+    // SAFETY: `push_hash` wrote the first `n_hashes` slots.
+    unsafe { out.token_hashes.set_len(st.n_hashes) };
+    if !finished {
+        return false;
+    }
+    out.junk_tokens = st.junk_tokens;
+    out.anomaly_bound = st.anomaly_bound;
+    out.all_groups = st.all_groups;
+    out.n_words = st.n_words;
+    out.total_chars = st.total_chars;
+    out.categories
+        .copy_from_slice(&st.categories[..lexicon::CATEGORIES.len()]);
+    true
+}
+
+/// The tokens of `text` (masks built) into `out` and `st`; false when `gate` tripped. With
+/// `CONTROLS` (the text has control characters) every token takes the general path.
+fn token_loop<const FULL: bool, const CONTROLS: bool>(
+    text: &str,
+    out: &mut Scan,
+    st: &mut State,
+    masks: &ByteMasks,
+    gate: Option<Gate>,
+) -> bool {
+    let b = &text.as_bytes()[..text.len().min(u32::MAX as usize)];
+    let n = b.len();
     // Newlines end the previous word's line; found lazily, as they are rare between tokens.
     let mut next_newline = memchr::memchr(b'\n', b).unwrap_or(usize::MAX);
     // Tokens start where a non-space byte follows a space (byte -1 counts as a space); the
@@ -304,22 +336,26 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
             };
             let end = start + len;
             debug_assert!(end <= n);
+            if CONTROLS {
+                general_token::<FULL>(out, st, text, start, end);
+                continue;
+            }
             if len <= 8 && start + 8 <= n {
                 // SAFETY: `start + 8 <= n`, tested above.
                 let x = unsafe { b.as_ptr().add(start).cast::<u64>().read_unaligned() }.to_le()
                     & (u64::MAX >> (8 * (8 - len)));
                 if x & HIGH8 == 0 {
-                    short_ascii_token8::<FULL>(out, &mut st, start, len, x);
+                    short_ascii_token8::<FULL>(out, st, start, len, x);
                     continue;
                 }
             } else if len <= 15 {
                 let x = load16(b, start, len);
                 if x & HIGH16 == 0 {
-                    short_ascii_token16::<FULL>(out, &mut st, start, len, x);
+                    short_ascii_token16::<FULL>(out, st, start, len, x);
                     continue;
                 }
             }
-            general_token::<FULL>(out, &mut st, text, start, end);
+            general_token::<FULL>(out, st, text, start, end);
         }
         if let Some(g) = gate {
             let many_scripts = st.all_groups & st.all_groups.wrapping_sub(1) != 0
@@ -329,23 +365,10 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
                 None => st.anomaly_bound >= g.min_anomalies,
             };
             if st.junk_tokens > 0 || salad || many_scripts {
-                out.masks = masks;
-                // SAFETY: `push_hash` wrote the first `n_hashes` slots.
-                unsafe { out.token_hashes.set_len(st.n_hashes) };
                 return false;
             }
         }
     }
-    out.masks = masks;
-    // SAFETY: `push_hash` wrote the first `n_hashes` slots.
-    unsafe { out.token_hashes.set_len(st.n_hashes) };
-    out.junk_tokens = st.junk_tokens;
-    out.anomaly_bound = st.anomaly_bound;
-    out.all_groups = st.all_groups;
-    out.n_words = st.n_words;
-    out.total_chars = st.total_chars;
-    out.categories
-        .copy_from_slice(&st.categories[..lexicon::CATEGORIES.len()]);
     true
 }
 

@@ -68,12 +68,9 @@ pub(super) fn short_ascii_token16<const FULL: bool>(
     let folded = x | (ONES16 * 0x20);
     let letters = ge16(folded, b'a') & !ge16(folded, b'z' + 1) & valid;
     // Too short for the base64 rule: only control characters can make it junk.
-    let junk = st.has_control && {
-        let ctrl = (!ge16(x, 0x20) | eq16(x, 0x7F)) & valid;
-        let control = ctrl.count_ones();
-        control > 0 && control * 3 >= len as u32
-    };
-    st.junk_tokens += junk as u32;
+    // The text has no control characters (`token_loop`), the only junk a token this short and
+    // ASCII can hold.
+    let junk = false;
     if FULL {
         out.tokens.push(TokenInfo {
             start: start as u32,
@@ -180,13 +177,8 @@ pub(super) fn short_ascii_token8<const FULL: bool>(
     let valid = HIGH & low;
     let folded = x | (ONES * 0x20);
     let letters = ge(folded, b'a') & !ge(folded, b'z' + 1) & valid;
-    let junk = st.has_control && {
-        let t = x ^ (ONES * 0x7F);
-        let del = !(t.wrapping_add(ONES * 0x7F) | t) & HIGH;
-        let control = ((!ge(x, 0x20) | del) & valid).count_ones();
-        control > 0 && control * 3 >= len as u32
-    };
-    st.junk_tokens += junk as u32;
+    // No control characters in the text (`token_loop`): a token this short and ASCII is no junk.
+    let junk = false;
     if FULL {
         out.tokens.push(TokenInfo {
             start: start as u32,
