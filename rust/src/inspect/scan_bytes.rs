@@ -123,12 +123,21 @@ fn half_avx2(
     // 9..=13 is `v - 9 <= 4` unsigned: min(t, 4) == t.
     let t = _mm256_sub_epi8(v, _mm256_set1_epi8(9));
     let tab_to_cr = _mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(4)), t);
-    let space = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b' ' as i8)), tab_to_cr);
+    let space = _mm256_or_si256(
+        _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b' ' as i8)),
+        tab_to_cr,
+    );
     let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1F)), v);
     let del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7F));
-    *control = _mm256_or_si256(*control, _mm256_or_si256(_mm256_andnot_si256(space, low), del));
+    *control = _mm256_or_si256(
+        *control,
+        _mm256_or_si256(_mm256_andnot_si256(space, low), del),
+    );
     // A letter is `(v | 0x20) - 'a' <= 25` unsigned; its compare lane is -1.
-    let l = _mm256_sub_epi8(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), _mm256_set1_epi8(b'a' as i8));
+    let l = _mm256_sub_epi8(
+        _mm256_or_si256(v, _mm256_set1_epi8(0x20)),
+        _mm256_set1_epi8(b'a' as i8),
+    );
     let letter = _mm256_cmpeq_epi8(_mm256_min_epu8(l, _mm256_set1_epi8(25)), l);
     *lanes = _mm256_sub_epi8(*lanes, letter);
     _mm256_movemask_epi8(space) as u32
@@ -263,10 +272,16 @@ mod tests {
         for len in [0usize, 1, 63, 64, 65, 200, 8191, 8192, 8193, 40_000] {
             let b: Vec<u8> = (0..len)
                 .map(|_| {
-                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
                     let x = (state >> 56) as u8;
                     // Mostly letters and spaces, sometimes anything (controls included).
-                    if x < 200 { b"ab Z\tq\nX"[x as usize % 8] } else { x }
+                    if x < 200 {
+                        b"ab Z\tq\nX"[x as usize % 8]
+                    } else {
+                        x
+                    }
                 })
                 .collect();
             let (mut fast, mut slow) = (ByteMasks::default(), ByteMasks::default());
@@ -275,7 +290,10 @@ mod tests {
             assert_eq!(fast.space, slow.space, "len {len}");
             assert_eq!(fast.has_control, slow.has_control, "len {len}");
             assert_eq!(fast.letters, slow.letters, "len {len}");
-            assert_eq!(slow.letters as usize, b.iter().filter(|c| c.is_ascii_alphabetic()).count());
+            assert_eq!(
+                slow.letters as usize,
+                b.iter().filter(|c| c.is_ascii_alphabetic()).count()
+            );
         }
     }
 }

@@ -52,8 +52,9 @@ fn below16(n: usize) -> u128 {
     BELOW[n]
 }
 
-/// An ASCII token of 9..=15 bytes in one `u128` (`x`, zero above `len`): the class of every
-/// byte lands in that byte's high bit, so each rule is a few bit operations on the whole token.
+/// An ASCII token of 9..=15 bytes (or fewer, within 8 bytes of the text's end) in one `u128`
+/// (`x`, zero above `len`): the class of every byte lands in that byte's high bit, so each rule
+/// is a few bit operations on the whole token.
 #[inline(always)]
 pub(super) fn short_ascii_token16<const FULL: bool>(
     out: &mut Scan,
@@ -90,7 +91,8 @@ pub(super) fn short_ascii_token16<const FULL: bool>(
         if letters == valid ^ (0x80u128 << (8 * (len - 1))) && STRIP[last as usize] & TRAIL != 0 {
             let upper = letters & !(x << 2);
             let packed = folded & below16(len - 1);
-            plain_word::<FULL>(out, st, packed, len - 1, last, upper == 0, upper == 0x80);
+            let title = upper == 0x80 && len > 2;
+            plain_word::<FULL>(out, st, packed, len - 1, last, upper == 0, title);
             return;
         }
         short_ascii_word16::<FULL>(out, st, len, x);
@@ -99,7 +101,17 @@ pub(super) fn short_ascii_token16<const FULL: bool>(
     // Letters only (most tokens of this length): the token is the word.
     let upper = letters & !(x << 2);
     let packed = folded & below16(len);
-    plain_word::<FULL>(out, st, packed, len, 0, upper == 0, upper == 0x80);
+    // (Tokens of up to 8 bytes come here too at the end of a text: a lone capital is no
+    // title-case word.)
+    plain_word::<FULL>(
+        out,
+        st,
+        packed,
+        len,
+        0,
+        upper == 0,
+        upper == 0x80 && len > 1,
+    );
 }
 
 /// The plain word of an ASCII token of at most 16 bytes with at least one letter: ASCII letters
