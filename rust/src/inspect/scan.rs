@@ -337,7 +337,7 @@ fn token_loop<const FULL: bool, const CONTROLS: bool>(
             let end = start + len;
             debug_assert!(end <= n);
             if CONTROLS {
-                general_token::<FULL>(out, st, text, start, end);
+                general_token::<FULL, CONTROLS>(out, st, text, start, end);
                 continue;
             }
             if len <= 8 && start + 8 <= n {
@@ -355,7 +355,7 @@ fn token_loop<const FULL: bool, const CONTROLS: bool>(
                     continue;
                 }
             }
-            general_token::<FULL>(out, st, text, start, end);
+            general_token::<FULL, CONTROLS>(out, st, text, start, end);
         }
         if let Some(g) = gate {
             let many_scripts = st.all_groups & st.all_groups.wrapping_sub(1) != 0

@@ -3,8 +3,9 @@
 
 use super::*;
 
-/// Any other token (non-ASCII, or 16 bytes and longer), byte by byte.
-pub(super) fn general_token<const FULL: bool>(
+/// Any other token (non-ASCII, or 16 bytes and longer), byte by byte. `CONTROLS`: whether the
+/// text has control characters at all (without, no token needs looking for them).
+pub(super) fn general_token<const FULL: bool, const CONTROLS: bool>(
     out: &mut Scan,
     st: &mut State,
     text: &str,
@@ -14,23 +15,33 @@ pub(super) fn general_token<const FULL: bool>(
     let b = text.as_bytes();
     let tok = &b[start..end];
     st.push_hash(hash_bytes(tok));
+    // Non-ASCII tokens need only `unicode_stats` (and the control test where controls exist);
+    // ASCII ones get every byte fact from one pass.
     let ascii = tok.is_ascii();
-    let has_ctrl = tok.iter().any(|&c| c < 0x20 || c == 0x7F);
+    let summary = if ascii || CONTROLS {
+        summarize(tok)
+    } else {
+        Summary::default()
+    };
+    let has_ctrl = summary.classes & CTRL != 0;
+    let any_letter = summary.classes & ALPHA != 0;
     let s: TokenStats = if ascii && tok.len() < 16 {
         let mut s = TokenStats::new();
         s.chars = tok.len() as u32;
-        s.alnum = tok.iter().any(u8::is_ascii_alphanumeric) as u32;
-        s.control = tok.iter().filter(|&&c| c < 0x20 || c == 0x7F).count() as u32;
-        if tok.iter().any(u8::is_ascii_alphabetic) {
+        s.alnum = (summary.classes & (ALPHA | DIGIT) != 0) as u32;
+        if has_ctrl {
+            s.control = tok.iter().filter(|&&c| c < 0x20 || c == 0x7F).count() as u32;
+        }
+        if any_letter {
             s.groups = 1 << Script::Latin.index();
         }
         s
-    } else if ascii && !has_ctrl && longest_alnum_run(tok) < 8 {
+    } else if ascii && !has_ctrl && !summary.alnum_run8 {
         // Only controls and base64-like runs (of >= 8 letters and digits) can make a long
         // ASCII token junk: without either, its character counts are not needed.
         let mut s = TokenStats::new();
         s.chars = tok.len() as u32;
-        if tok.iter().any(u8::is_ascii_alphabetic) {
+        if any_letter {
             s.groups = 1 << Script::Latin.index();
         }
         s
@@ -52,7 +63,7 @@ pub(super) fn general_token<const FULL: bool>(
             groups: s.groups,
         });
     }
-    if !ascii || !tok.iter().any(u8::is_ascii_alphabetic) {
+    if !ascii || !any_letter {
         st.prev = NO_PREV;
         return;
     }
@@ -108,16 +119,81 @@ pub(super) fn general_token<const FULL: bool>(
     }
 }
 
-/// Length of the longest run of ASCII letters and digits.
-fn longest_alnum_run(tok: &[u8]) -> usize {
-    let (mut run, mut longest) = (0usize, 0usize);
-    for &c in tok {
-        run = if c.is_ascii_alphanumeric() {
-            run + 1
+const ALPHA: u8 = 1;
+const DIGIT: u8 = 2;
+const CTRL: u8 = 4;
+
+/// Byte classes: ASCII letters, digits, and controls (below 0x20 but whitespace, or DEL).
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let x = c as u8;
+        t[c] = if x.is_ascii_alphabetic() {
+            ALPHA
+        } else if x.is_ascii_digit() {
+            DIGIT
+        } else if (x < 0x20 && !matches!(x, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')) || x == 0x7F {
+            CTRL
         } else {
             0
         };
+        c += 1;
+    }
+    t
+};
+
+/// What the general path needs of a token's bytes, from one pass.
+#[derive(Default)]
+struct Summary {
+    /// Union of the bytes' `CLASS`es.
+    classes: u8,
+    /// 8 or more ASCII letters and digits in a row.
+    alnum_run8: bool,
+}
+
+fn summarize(tok: &[u8]) -> Summary {
+    let (mut classes, mut run, mut longest) = (0u8, 0u32, 0u32);
+    for &c in tok {
+        let k = CLASS[c as usize];
+        classes |= k;
+        // Branch-free: the run grows on a letter or digit and restarts at 0 otherwise.
+        run = (run + 1) * (k & (ALPHA | DIGIT) != 0) as u32;
         longest = longest.max(run);
     }
-    longest
+    Summary {
+        classes,
+        alnum_run8: longest >= 8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_matches_its_definition() {
+        for tok in [
+            &b""[..],
+            b"abc",
+            b"\\frac{n(n+1)(2n+1)}{6}$.",
+            b"aGVsbG8gd29ybGQ=",
+            b"abc1234x",
+            b"abc1234",
+            b"a\x01b\x7f",
+            "na\u{ef}ve".as_bytes(),
+        ] {
+            let s = summarize(tok);
+            let longest = tok
+                .split(|c| !c.is_ascii_alphanumeric())
+                .map(<[u8]>::len)
+                .max()
+                .unwrap_or(0);
+            assert_eq!(s.alnum_run8, longest >= 8, "{tok:?}");
+            assert_eq!(s.classes & ALPHA != 0, tok.iter().any(u8::is_ascii_alphabetic));
+            assert_eq!(s.classes & DIGIT != 0, tok.iter().any(u8::is_ascii_digit));
+            let ctrl = tok.iter().any(|&c| (c < 0x20 && !c.is_ascii_whitespace() && c != 0x0B) || c == 0x7F);
+            assert_eq!(s.classes & CTRL != 0, ctrl, "{tok:?}");
+        }
+    }
 }
