@@ -36,9 +36,9 @@ pub(super) fn general_token<const FULL: bool, const CONTROLS: bool>(
             s.groups = 1 << Script::Latin.index();
         }
         s
-    } else if ascii && !has_ctrl && !summary.alnum_run8 {
-        // Only controls and base64-like runs (of >= 8 letters and digits) can make a long
-        // ASCII token junk: without either, its character counts are not needed.
+    } else if ascii && !has_ctrl && !summary.base64_possible() {
+        // Only controls and base64-like runs can make a long ASCII token junk: without either,
+        // its character counts are not needed.
         let mut s = TokenStats::new();
         s.chars = tok.len() as u32;
         if any_letter {
@@ -119,9 +119,11 @@ pub(super) fn general_token<const FULL: bool, const CONTROLS: bool>(
     }
 }
 
-const ALPHA: u8 = 1;
+const LOWER: u8 = 1;
 const DIGIT: u8 = 2;
 const CTRL: u8 = 4;
+const UPPER: u8 = 8;
+const ALPHA: u8 = LOWER | UPPER;
 
 /// Byte classes: ASCII letters, digits, and controls (below 0x20 but whitespace, or DEL).
 static CLASS: [u8; 256] = {
@@ -129,8 +131,10 @@ static CLASS: [u8; 256] = {
     let mut c = 0;
     while c < 256 {
         let x = c as u8;
-        t[c] = if x.is_ascii_alphabetic() {
-            ALPHA
+        t[c] = if x.is_ascii_lowercase() {
+            LOWER
+        } else if x.is_ascii_uppercase() {
+            UPPER
         } else if x.is_ascii_digit() {
             DIGIT
         } else if (x < 0x20 && !matches!(x, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')) || x == 0x7F {
@@ -150,6 +154,15 @@ struct Summary {
     classes: u8,
     /// 8 or more ASCII letters and digits in a row.
     alnum_run8: bool,
+}
+
+impl Summary {
+    /// Whether the base64 rule (`TokenStats::is_junk`) can hold: it needs runs of >= 8 letters
+    /// and digits that flip between lower case, upper case and digits, so two of those classes.
+    fn base64_possible(&self) -> bool {
+        let kinds = self.classes & (LOWER | UPPER | DIGIT);
+        self.alnum_run8 && kinds & kinds.wrapping_sub(1) != 0
+    }
 }
 
 fn summarize(tok: &[u8]) -> Summary {
@@ -191,6 +204,7 @@ mod tests {
                 .unwrap_or(0);
             assert_eq!(s.alnum_run8, longest >= 8, "{tok:?}");
             assert_eq!(s.classes & ALPHA != 0, tok.iter().any(u8::is_ascii_alphabetic));
+            assert_eq!(s.classes & UPPER != 0, tok.iter().any(u8::is_ascii_uppercase));
             assert_eq!(s.classes & DIGIT != 0, tok.iter().any(u8::is_ascii_digit));
             let ctrl = tok.iter().any(|&c| (c < 0x20 && !c.is_ascii_whitespace() && c != 0x0B) || c == 0x7F);
             assert_eq!(s.classes & CTRL != 0, ctrl, "{tok:?}");
