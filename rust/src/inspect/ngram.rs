@@ -10,20 +10,19 @@ pub struct NgramStats {
     pub maximum_frequency: u32,
 }
 
-/// Open-addressing table of n-gram hashes in two parallel arrays: `hashes[slot]` is an n-gram's
-/// rolling hash and `tags[slot]` the generation (call) that wrote it in the high 32 bits and its
-/// count in the low 32 bits. Slots from older generations count as empty, so the table is never
-/// cleared between texts (clearing it would cost more than the tag test).
+/// Open-addressing table of n-gram hashes: a slot is an n-gram's rolling hash and its tag, the
+/// generation (call) that wrote it in the high 32 bits and its count in the low 32 bits, side by
+/// side so that a probe touches one cache line. Slots from older generations count as empty, so
+/// the table is never cleared between texts (clearing it would cost more than the tag test).
 struct Table {
-    hashes: Vec<u64>,
-    tags: Vec<u64>,
+    slots: Vec<[u64; 2]>,
     generation: u32,
 }
 
 thread_local! {
     // Reused across calls on one thread.
     static TABLE: RefCell<Table> = const {
-        RefCell::new(Table { hashes: Vec::new(), tags: Vec::new(), generation: 0 })
+        RefCell::new(Table { slots: Vec::new(), generation: 0 })
     };
 }
 
@@ -36,28 +35,20 @@ pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
         return NgramStats::default();
     }
     let total = token_hashes.len() - n + 1;
-    let cap = (total * 2).next_power_of_two().max(64);
+    // At most a quarter full: a probe seldom meets another n-gram's slot, a branch that goes
+    // either way unpredictably (measured on the rollout batch alone: 0.95 ms at a quarter,
+    // 1.8 ms at half, 2.9 ms full).
+    let cap = (total * 4).next_power_of_two().max(64);
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
-        if t.hashes.len() < cap || t.generation == u32::MAX {
-            let len = t.hashes.len().max(cap);
-            t.hashes = vec![0; len];
-            t.tags = vec![0; len];
+        if t.slots.len() < cap || t.generation == u32::MAX {
+            let len = t.slots.len().max(cap);
+            t.slots = vec![[0; 2]; len];
             t.generation = 0;
         }
         t.generation += 1;
-        let Table {
-            hashes,
-            tags,
-            generation,
-        } = &mut *t;
-        let (repeats, max) = count_ngrams(
-            token_hashes,
-            n,
-            &mut hashes[..cap],
-            &mut tags[..cap],
-            *generation,
-        );
+        let Table { slots, generation } = &mut *t;
+        let (repeats, max) = count_ngrams(token_hashes, n, &mut slots[..cap], *generation);
         NgramStats {
             repetition_ratio: (1.0 - (total - repeats) as f64 / total as f64) as f32,
             maximum_frequency: max,
@@ -66,20 +57,19 @@ pub fn ngram_stats(token_hashes: &[u64], n: usize) -> NgramStats {
 }
 
 /// Repeated n-grams (occurrences after an n-gram's first) and the largest count, counting each
-/// n-gram's rolling hash (64 bits) in `hashes`/`tags` (a power of two long, at most half full
-/// once all are in, so probing always ends; slots tagged with another generation are empty).
+/// n-gram's rolling hash (64 bits) in `slots` (`[hash, tag]`; a power of two long, at most a
+/// quarter full once all are in, so probing always ends; slots tagged with another generation
+/// are empty).
 fn count_ngrams(
     token_hashes: &[u64],
     n: usize,
-    hashes: &mut [u64],
-    tags: &mut [u64],
+    slots: &mut [[u64; 2]],
     generation: u32,
 ) -> (usize, u32) {
     // The unchecked slots below rely on this.
-    assert!(hashes.len().is_power_of_two() && hashes.len() >= 2);
-    let mask = hashes.len() - 1;
-    let tags = &mut tags[..hashes.len()];
-    let shift = 64 - hashes.len().trailing_zeros();
+    assert!(slots.len().is_power_of_two() && slots.len() >= 2);
+    let mask = slots.len() - 1;
+    let shift = 64 - slots.len().trailing_zeros();
     // Tags of this generation are at least `current` (counts fit in 32 bits), older ones below
     // it (generations only grow until the table is reallocated). A new slot's tag is count 1.
     let current = u64::from(generation) << 32;
@@ -97,19 +87,18 @@ fn count_ngrams(
         // bits are well mixed, and so are those of their polynomial sum. (The slot only decides
         // where an n-gram is stored, never whether two are equal.)
         let mut slot = (h >> shift) as usize;
-        // SAFETY: `slot < hashes.len() == tags.len()` throughout: `h >> shift` has
-        // `64 - shift = log2(hashes.len())` bits, and each next slot is masked into the table.
+        // SAFETY: `slot < slots.len()` throughout: `h >> shift` has
+        // `64 - shift = log2(slots.len())` bits, and each next slot is masked into the table.
         unsafe {
             loop {
-                let tag = tags.get_unchecked_mut(slot);
-                if *tag < current {
-                    *tag = current | 1;
-                    *hashes.get_unchecked_mut(slot) = h;
+                let s = slots.get_unchecked_mut(slot);
+                if s[1] < current {
+                    *s = [h, current | 1];
                     break;
                 }
-                if *hashes.get_unchecked(slot) == h {
-                    *tag += 1;
-                    max = max.max(*tag as u32);
+                if s[0] == h {
+                    s[1] += 1;
+                    max = max.max(s[1] as u32);
                     repeats += 1;
                     break;
                 }
