@@ -58,6 +58,28 @@ fn main() {
     let cfg = InspectConfig::default();
     let mut flagged = 0usize;
     let start = Instant::now();
+    let hashes: Vec<Vec<u64>> = texts.iter().map(|t| scan::with_scan(t, None, |s| s.token_hashes.clone())).collect();
+    if std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "ngram") {
+        let start = Instant::now();
+        let mut acc = 0u32;
+        for _ in 0..repeat { for h in &hashes { acc += archer_native::inspect::ngram::ngram_stats(h, 20).maximum_frequency; } }
+        println!("ngram alone: {:.3} ms per batch ({acc})", start.elapsed().as_secs_f64() * 1e3 / repeat as f64);
+        return;
+    }
+    if std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "loops") {
+        let start = Instant::now();
+        let mut acc = 0usize;
+        for _ in 0..repeat { for t in &texts { acc += archer_native::inspect::repetition::find_loops(t, &cfg).len(); } }
+        println!("loops alone: {:.3} ms per batch ({acc})", start.elapsed().as_secs_f64() * 1e3 / repeat as f64);
+        return;
+    }
+    if std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "shortcut") {
+        let start = Instant::now();
+        let mut acc = 0usize;
+        for _ in 0..repeat { for t in &texts { acc += archer_native::inspect::shortcut::shortcut(t, &cfg).flag as usize; } }
+        println!("shortcut alone: {:.3} ms per batch ({acc})", start.elapsed().as_secs_f64() * 1e3 / repeat as f64);
+        return;
+    }
     // ARCHER_BENCH_PART=scan times the token scan alone (its default depth, no gate).
     let scan_only = std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "scan");
     for _ in 0..repeat {

@@ -343,7 +343,7 @@ fn token_loop<const FULL: bool, const CONTROLS: bool>(
             if len <= 8 && start + 8 <= n {
                 // SAFETY: `start + 8 <= n`, tested above.
                 let x = unsafe { b.as_ptr().add(start).cast::<u64>().read_unaligned() }.to_le()
-                    & (u64::MAX >> (8 * (8 - len)));
+                    & below8(len);
                 if x & HIGH8 == 0 {
                     short_ascii_token8::<FULL>(out, st, start, len, x);
                     continue;
@@ -481,7 +481,7 @@ use general::general_token;
 
 #[path = "scan_short.rs"]
 mod short;
-use short::{load16, short_ascii_token16, short_ascii_token8, HIGH16, HIGH8};
+use short::{below8, load16, short_ascii_token16, short_ascii_token8, HIGH16, HIGH8};
 
 #[cfg(test)]
 #[path = "scan_tests.rs"]

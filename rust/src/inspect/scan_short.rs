@@ -37,6 +37,22 @@ fn eq16(x: u128, c: u8) -> u128 {
     !(t.wrapping_add(ONES16 * 0x7F) | t) & HIGH16
 }
 
+/// Bytes below `n` (n <= 8) of a `u64`: a table, one load instead of a variable shift's several
+/// instructions.
+#[inline(always)]
+pub(super) fn below8(n: usize) -> u64 {
+    static BELOW: [u64; 9] = {
+        let mut t = [0u64; 9];
+        let mut k = 1;
+        while k <= 8 {
+            t[k] = u64::MAX >> (8 * (8 - k));
+            k += 1;
+        }
+        t
+    };
+    BELOW[n]
+}
+
 /// Bytes below `n` (n <= 16): a table, as a variable `u128` shift takes several instructions.
 #[inline(always)]
 fn below16(n: usize) -> u128 {
@@ -185,7 +201,7 @@ pub(super) fn short_ascii_token8<const FULL: bool>(
     let ge = |x: u64, c: u8| x.wrapping_add(ONES * (0x80 - c) as u64) & HIGH;
     st.push_hash(hash8(x, len));
     st.total_chars += len as u64;
-    let low = u64::MAX >> (8 * (8 - len));
+    let low = below8(len);
     let valid = HIGH & low;
     let folded = x | (ONES * 0x20);
     let letters = ge(folded, b'a') & !ge(folded, b'z' + 1) & valid;
@@ -271,7 +287,7 @@ fn short_ascii_token8_mixed<const FULL: bool>(
         we -= 1;
     }
     let first = 0x80u64 << (8 * ws);
-    let core = HIGH & (u64::MAX >> (8 * (8 - we))) & (u64::MAX << (8 * ws));
+    let core = HIGH & below8(we) & (u64::MAX << (8 * ws));
     if letters & (0x80 << (8 * (we - 1))) == 0 {
         st.prev = NO_PREV;
         return;
@@ -288,7 +304,7 @@ fn short_ascii_token8_mixed<const FULL: bool>(
     }
     let wlen = we - ws;
     let upper = letters & core & !(x << 2);
-    let packed = (((x >> (8 * ws)) | (ONES * 0x20)) & (u64::MAX >> (8 * (8 - wlen)))) as u128;
+    let packed = (((x >> (8 * ws)) | (ONES * 0x20)) & below8(wlen)) as u128;
     plain_word::<FULL>(
         out,
         st,
