@@ -2,14 +2,15 @@
 //! run under `valgrind --tool=callgrind` for instruction counts.
 //!
 //! Usage: cargo run --release --example inspect_bench -- FILE.jsonl [KEY] [REPEAT] [DUMP]
-//! (`ARCHER_BENCH_PART=scan` in the environment: the token scan alone.)
+//! (`ARCHER_BENCH_PART=scan` in the environment: the token scan alone; `ngram`, `loops` or
+//! `shortcut`: that detector alone.)
 //!
 //! With DUMP (a path), also writes every text's `Inspection` (Debug form, one line per text) there:
 //! diff two dumps to prove an optimisation changed no result.
 
 use std::time::Instant;
 
-use archer_native::inspect::{inspect, scan, InspectConfig};
+use archer_native::inspect::{inspect, ngram, repetition, scan, shortcut, InspectConfig};
 
 /// The string value of `"key": "..."` on one JSONL line (JSON escapes decoded).
 fn field(line: &str, key: &str) -> Option<String> {
@@ -58,30 +59,30 @@ fn main() {
     let cfg = InspectConfig::default();
     let mut flagged = 0usize;
     let start = Instant::now();
-    let hashes: Vec<Vec<u64>> = texts.iter().map(|t| scan::with_scan(t, None, |s| s.token_hashes.clone())).collect();
-    if std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "ngram") {
-        let start = Instant::now();
-        let mut acc = 0u32;
-        for _ in 0..repeat { for h in &hashes { acc += archer_native::inspect::ngram::ngram_stats(h, 20).maximum_frequency; } }
-        println!("ngram alone: {:.3} ms per batch ({acc})", start.elapsed().as_secs_f64() * 1e3 / repeat as f64);
-        return;
-    }
-    if std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "loops") {
+    // ARCHER_BENCH_PART=ngram|loops|shortcut times one detector alone on the batch.
+    let part = std::env::var("ARCHER_BENCH_PART").unwrap_or_default();
+    if matches!(part.as_str(), "ngram" | "loops" | "shortcut") {
+        let hashes: Vec<Vec<u64>> = texts
+            .iter()
+            .map(|t| scan::with_scan(t, None, |s| s.token_hashes.clone()))
+            .collect();
         let start = Instant::now();
         let mut acc = 0usize;
-        for _ in 0..repeat { for t in &texts { acc += archer_native::inspect::repetition::find_loops(t, &cfg).len(); } }
-        println!("loops alone: {:.3} ms per batch ({acc})", start.elapsed().as_secs_f64() * 1e3 / repeat as f64);
-        return;
-    }
-    if std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "shortcut") {
-        let start = Instant::now();
-        let mut acc = 0usize;
-        for _ in 0..repeat { for t in &texts { acc += archer_native::inspect::shortcut::shortcut(t, &cfg).flag as usize; } }
-        println!("shortcut alone: {:.3} ms per batch ({acc})", start.elapsed().as_secs_f64() * 1e3 / repeat as f64);
+        for _ in 0..repeat {
+            for (t, h) in texts.iter().zip(&hashes) {
+                acc += match part.as_str() {
+                    "ngram" => ngram::ngram_stats(h, cfg.ngram_n).maximum_frequency as usize,
+                    "loops" => repetition::find_loops(t, &cfg).len(),
+                    _ => shortcut::shortcut(t, &cfg).flag as usize,
+                };
+            }
+        }
+        let secs = start.elapsed().as_secs_f64() / repeat as f64;
+        println!("{part} alone: {:.3} ms per batch ({acc})", secs * 1e3);
         return;
     }
     // ARCHER_BENCH_PART=scan times the token scan alone (its default depth, no gate).
-    let scan_only = std::env::var("ARCHER_BENCH_PART").is_ok_and(|p| p == "scan");
+    let scan_only = part == "scan";
     for _ in 0..repeat {
         for t in &texts {
             if scan_only {

@@ -469,9 +469,9 @@ fn on_word<const FULL: bool>(out: &mut Scan, st: &mut State, w: Word) {
     let row = if plain { class } else { NO_CLASS };
     st.prev = Prev {
         packed: if plain { w.packed } else { u128::MAX },
-        meta: row << 4
-            | (plain & w.all_lower) as u8 * LOWER_PLAIN
-            | (STRIP[w.trailing as usize] & SENTENCE_END != 0) as u8 * SENTENCE_END_BIT,
+        meta: (row << 4)
+            | ((plain & w.all_lower) as u8 * LOWER_PLAIN)
+            | ((STRIP[w.trailing as usize] & SENTENCE_END != 0) as u8 * SENTENCE_END_BIT),
     };
 }
 

@@ -137,7 +137,9 @@ static CLASS: [u8; 256] = {
             UPPER
         } else if x.is_ascii_digit() {
             DIGIT
-        } else if (x < 0x20 && !matches!(x, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')) || x == 0x7F {
+        } else if (x < 0x20 && !matches!(x, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'))
+            || x == 0x7F
+        {
             CTRL
         } else {
             0
@@ -203,10 +205,18 @@ mod tests {
                 .max()
                 .unwrap_or(0);
             assert_eq!(s.alnum_run8, longest >= 8, "{tok:?}");
-            assert_eq!(s.classes & ALPHA != 0, tok.iter().any(u8::is_ascii_alphabetic));
-            assert_eq!(s.classes & UPPER != 0, tok.iter().any(u8::is_ascii_uppercase));
+            assert_eq!(
+                s.classes & ALPHA != 0,
+                tok.iter().any(u8::is_ascii_alphabetic)
+            );
+            assert_eq!(
+                s.classes & UPPER != 0,
+                tok.iter().any(u8::is_ascii_uppercase)
+            );
             assert_eq!(s.classes & DIGIT != 0, tok.iter().any(u8::is_ascii_digit));
-            let ctrl = tok.iter().any(|&c| (c < 0x20 && !c.is_ascii_whitespace() && c != 0x0B) || c == 0x7F);
+            let ctrl = tok
+                .iter()
+                .any(|&c| (c < 0x20 && !c.is_ascii_whitespace() && c != 0x0B) || c == 0x7F);
             assert_eq!(s.classes & CTRL != 0, ctrl, "{tok:?}");
         }
     }

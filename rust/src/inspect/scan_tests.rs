@@ -142,7 +142,7 @@ proptest! {
                     text.push_str(&w[..1].to_uppercase());
                     text.push_str(&w[1..]);
                 }
-                _ => text.push_str("x"),
+                _ => text.push('x'),
             }
             text.push_str(punct);
             text.push_str(s);
