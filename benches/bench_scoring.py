@@ -5,7 +5,8 @@ Usage: python benches/bench_scoring.py [--file ../shared/data/rollout_batch_1024
 
 Prints, on the same batch and in the same run:
 - inspection throughput (all detectors, `archer.scoring.inspect_texts`) single-thread and
-  all-threads, in MB/s of UTF-8 text (median of --repeat runs);
+  all-threads, in MB/s of UTF-8 text (median of --repeat runs, and the best run: on a shared
+  machine whose speed drifts, the best shows what the code does undisturbed);
 - the whole `score_batch` call (verify + inspect + overlong shaping + advantages + metrics),
   single-thread and all-threads, in ms;
 - math-verify's single-thread time for the same batch (`verify(parse(gold), parse(response))`,
@@ -35,13 +36,18 @@ def load(path: str):
 
 
 def median_time(fn, repeat: int) -> float:
+    return timings(fn, repeat)[0]
+
+
+def timings(fn, repeat: int) -> tuple[float, float]:
+    """Median and best wall time of `repeat` calls (after a warm-up call)."""
     fn()  # warm-up: thread pool, page faults
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def cpu_time(fn, repeat: int) -> float:
@@ -88,9 +94,10 @@ def main() -> None:
     print(f"load average: {os.getloadavg()[0]:.2f}")
 
     for threads, label in ((1, "single-thread"), (0, f"all-threads ({n_all})")):
-        t = median_time(lambda th=threads: inspect_texts(responses, threads=th), args.repeat)
+        t, best = timings(lambda th=threads: inspect_texts(responses, threads=th), args.repeat)
         print(
             f"inspection {label}: {t * 1e3:.2f} ms = {mb / t:.0f} MB/s wall"
+            f" (best of {args.repeat}: {best * 1e3:.2f} ms = {mb / best:.0f} MB/s)"
             " (target >= 200 MB/s single-thread)"
         )
         if threads == 1:
