@@ -219,6 +219,8 @@ struct State<'a> {
     /// up front (`push_hash`), and how many are written (its length is set when the pass ends).
     hashes: *mut u64,
     n_hashes: usize,
+    /// The reserved capacity (checked in debug builds).
+    capacity: usize,
     prev: Prev,
     junk_tokens: u32,
     anomaly_bound: u32,
@@ -259,6 +261,7 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
         lex: lexicon_table(),
         hashes: out.token_hashes.as_mut_ptr(),
         n_hashes: 0,
+        capacity: out.token_hashes.capacity(),
         prev: NO_PREV,
         junk_tokens: 0,
         anomaly_bound: 0,
@@ -379,6 +382,7 @@ impl State<'_> {
     fn push_hash(&mut self, h: u64) {
         // SAFETY: `n_hashes` < the reserved capacity `n / 2 + 1`, as each token but the last is
         // followed by a whitespace byte.
+        debug_assert!(self.n_hashes < self.capacity);
         unsafe { self.hashes.add(self.n_hashes).write(h) };
         self.n_hashes += 1;
     }

@@ -111,10 +111,15 @@ impl ByteMasks {
 /// Whitespace bits of 32 bytes; their controls OR-ed into `control`, their letters added to the
 /// byte lanes of `lanes`. Not inlined: inlined into the loop, LLVM rewrote the two mask moves of
 /// a 64-byte chunk into 64 single-byte extracts (measured: 3x the instructions of this call).
+///
+/// # Safety
+///
+/// The CPU must have AVX2. (An `unsafe fn` rather than a safe one with `target_feature`, which
+/// needs Rust 1.86: the crate builds on 1.85.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline(never)]
-fn half_avx2(
+unsafe fn half_avx2(
     v: std::arch::x86_64::__m256i,
     control: &mut std::arch::x86_64::__m256i,
     lanes: &mut std::arch::x86_64::__m256i,
@@ -144,10 +149,14 @@ fn half_avx2(
 }
 
 /// The sum of the byte lanes, which are cleared.
+///
+/// # Safety
+///
+/// The CPU must have AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-fn flush_avx2(lanes: &mut std::arch::x86_64::__m256i) -> u64 {
+unsafe fn flush_avx2(lanes: &mut std::arch::x86_64::__m256i) -> u64 {
     use std::arch::x86_64::*;
     let sums = _mm256_sad_epu8(*lanes, _mm256_setzero_si256());
     *lanes = _mm256_setzero_si256();

@@ -149,4 +149,22 @@ proptest! {
         }
         assert_same(&text);
     }
+
+    /// Texts with control characters (every token takes the general path there), near-16-byte
+    /// tokens and base64-like runs: the generators above never produce controls.
+    #[test]
+    fn matches_the_reference_with_control_characters(
+        pieces in proptest::collection::vec(
+            "[a-zA-Z]{1,17}[.,]?|[a-zA-Z0-9+/]{8,24}|[\\x00\\x01\\x7f\\x1b]{1,3}|x\\x01y|caf\u{e9}|\u{7b54}\u{6848}",
+            0..60,
+        ),
+        seps in proptest::collection::vec("[ \t\n\r\u{b}\u{c}]{1,2}", 60),
+    ) {
+        let mut text = String::new();
+        for (p, s) in pieces.iter().zip(&seps) {
+            text.push_str(p);
+            text.push_str(s);
+        }
+        assert_same(&text);
+    }
 }
