@@ -237,6 +237,19 @@ struct State<'a> {
     salad_possible: bool,
 }
 
+/// `text` up to the last character boundary at or below `u32::MAX` bytes.
+#[inline]
+pub(super) fn cut_to_u32(text: &str) -> &str {
+    if text.len() <= u32::MAX as usize {
+        return text;
+    }
+    let mut n = u32::MAX as usize;
+    while !text.is_char_boundary(n) {
+        n -= 1;
+    }
+    &text[..n]
+}
+
 /// Scan `text` into `out`; false when `gate` tripped and the scan stopped early.
 fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -> bool {
     out.script_letters = [0; Script::ALL.len()];
@@ -248,9 +261,11 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
         out.lower_seen.clear();
         out.lower_seen.resize(BLOOM_WORDS, 0);
     }
+    // Positions are u32: longer texts are scanned on their first 4 GiB, cut at a character
+    // boundary so that every token is a whole `str`.
+    let text = cut_to_u32(text);
     let b = text.as_bytes();
-    let n = b.len().min(u32::MAX as usize);
-    let b = &b[..n];
+    let n = b.len();
     // At most one token per two bytes (plus one): no reallocation inside the loop.
     out.token_hashes.reserve(n / 2 + 1);
     let mut masks = std::mem::take(&mut out.masks);
@@ -310,7 +325,8 @@ fn token_loop<const FULL: bool, const CONTROLS: bool>(
     masks: &ByteMasks,
     gate: Option<Gate>,
 ) -> bool {
-    let b = &text.as_bytes()[..text.len().min(u32::MAX as usize)];
+    // `scan_into` cut `text` to fit u32 positions.
+    let b = text.as_bytes();
     let n = b.len();
     // Newlines end the previous word's line; found lazily, as they are rare between tokens.
     let mut next_newline = memchr::memchr(b'\n', b).unwrap_or(usize::MAX);

@@ -91,8 +91,9 @@ fn scan_into(text: &str, out: &mut Scan) {
     out.junk_tokens = 0;
     out.anomaly_bound = 0;
     out.all_groups = 0;
+    let text = super::scan::cut_to_u32(text);
     let b = text.as_bytes();
-    let n = b.len().min(u32::MAX as usize);
+    let n = b.len();
     out.script_letters[Script::Latin.index()] =
         b[..n].iter().filter(|c| c.is_ascii_alphabetic()).count() as u32;
     let mut i = 0usize;
