@@ -59,16 +59,8 @@ impl ByteMasks {
         let mut in_lanes = 0;
         let mut chunks = b.chunks_exact(64);
         for c in &mut chunks {
-            // SAFETY: `c` has 64 bytes; the loads read bytes 0..32 and 32..64.
-            let (v0, v1) = unsafe {
-                (
-                    _mm256_loadu_si256(c.as_ptr() as *const __m256i),
-                    _mm256_loadu_si256(c.as_ptr().add(32) as *const __m256i),
-                )
-            };
-            let lo = half_avx2(v0, &mut control, &mut lanes);
-            let hi = half_avx2(v1, &mut control, &mut lanes);
-            self.space.push(lo as u64 | (hi as u64) << 32);
+            let c: &[u8; 64] = c.try_into().unwrap();
+            self.space.push(chunk_avx2(c, &mut control, &mut lanes));
             // Each 64-byte chunk adds at most 2 to a byte lane.
             in_lanes += 1;
             if in_lanes == 127 {
@@ -79,16 +71,7 @@ impl ByteMasks {
         let rest = chunks.remainder();
         let mut pad = [b' '; 64];
         pad[..rest.len()].copy_from_slice(rest);
-        // SAFETY: `pad` has 64 bytes.
-        let (v0, v1) = unsafe {
-            (
-                _mm256_loadu_si256(pad.as_ptr() as *const __m256i),
-                _mm256_loadu_si256(pad.as_ptr().add(32) as *const __m256i),
-            )
-        };
-        let lo = half_avx2(v0, &mut control, &mut lanes);
-        let hi = half_avx2(v1, &mut control, &mut lanes);
-        self.space.push(lo as u64 | (hi as u64) << 32);
+        self.space.push(chunk_avx2(&pad, &mut control, &mut lanes));
         letters += flush_avx2(&mut lanes);
         self.has_control = _mm256_movemask_epi8(control) != 0;
         // At most `b.len()` (< 2^32 bytes are scanned).
@@ -106,6 +89,28 @@ impl ByteMasks {
         }
         k * 64 + w.trailing_zeros() as usize
     }
+}
+
+/// Whitespace bits of 64 bytes (`half_avx2` on each half).
+///
+/// # Safety
+///
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn chunk_avx2(
+    c: &[u8; 64],
+    control: &mut std::arch::x86_64::__m256i,
+    lanes: &mut std::arch::x86_64::__m256i,
+) -> u64 {
+    use std::arch::x86_64::*;
+    // The loads read bytes 0..32 and 32..64 of `c`.
+    let v0 = _mm256_loadu_si256(c.as_ptr() as *const __m256i);
+    let v1 = _mm256_loadu_si256(c.as_ptr().add(32) as *const __m256i);
+    let lo = half_avx2(v0, control, lanes);
+    let hi = half_avx2(v1, control, lanes);
+    lo as u64 | (hi as u64) << 32
 }
 
 /// Whitespace bits of 32 bytes; their controls OR-ed into `control`, their letters added to the
