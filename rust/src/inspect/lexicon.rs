@@ -334,8 +334,14 @@ pub(super) fn pack_lower(word: &[u8]) -> u128 {
 #[inline(always)]
 pub(super) fn lexicon_code(lex: &Lexicon, packed: u128) -> Code {
     let i = lex.slot[slot_of(packed, lex.multiplier)] as usize;
-    let hit = lex.words[i] == packed;
-    lex.codes[i * hit as usize]
+    // The code is read next to the word, not after the compare: a word's lookup is a chain of
+    // dependent loads that the next tokens' work waits on.
+    let code = lex.codes[i];
+    if lex.words[i] == packed {
+        code
+    } else {
+        NO_ENTRY
+    }
 }
 
 // Every word `word_class` knows, so one map lookup answers both questions.
