@@ -433,6 +433,32 @@ fn plain_word<const FULL: bool>(
     on_word::<FULL>(out, st, word);
 }
 
+/// `plain_word` for a word of at most 8 bytes (`packed` in a `u64`).
+#[inline(always)]
+fn plain_word8<const FULL: bool>(
+    out: &mut Scan,
+    st: &mut State,
+    packed: u64,
+    len: usize,
+    trailing: u8,
+    all_lower: bool,
+    titlecase: bool,
+) {
+    let word = Word {
+        trailing,
+        all_lower,
+        titlecase,
+        packed: packed as u128,
+        lower_hash: if FULL {
+            hash_packed(packed as u128, len)
+        } else {
+            0
+        },
+        code: lexicon::lexicon_code8(st.lex, packed),
+    };
+    on_word::<FULL>(out, st, word);
+}
+
 /// Record `count` possible anomalies at the current word for the windowed gate: some window of
 /// `window` words may hold `min` of them when the latest `min` lie less than `window` apart.
 #[cold]

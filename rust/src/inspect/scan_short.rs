@@ -224,8 +224,8 @@ pub(super) fn short_ascii_token8<const FULL: bool>(
         let last = (x >> (8 * (len - 1))) as u8;
         if letters == valid ^ (0x80 << (8 * (len - 1))) && STRIP[last as usize] & TRAIL != 0 {
             let upper = letters & !(x << 2);
-            let packed = (folded & (low >> 8)) as u128;
-            plain_word::<FULL>(
+            let packed = folded & (low >> 8);
+            plain_word8::<FULL>(
                 out,
                 st,
                 packed,
@@ -241,8 +241,8 @@ pub(super) fn short_ascii_token8<const FULL: bool>(
     }
     // Letters only: the token is the word. Upper case is a letter with bit 5 clear.
     let upper = letters & !(x << 2);
-    let packed = (folded & low) as u128;
-    plain_word::<FULL>(
+    let packed = folded & low;
+    plain_word8::<FULL>(
         out,
         st,
         packed,
@@ -302,8 +302,8 @@ fn short_ascii_token8_mixed<const FULL: bool>(
     }
     let wlen = we - ws;
     let upper = letters & core & !(x << 2);
-    let packed = (((x >> (8 * ws)) | (ONES * 0x20)) & below8(wlen)) as u128;
-    plain_word::<FULL>(
+    let packed = ((x >> (8 * ws)) | (ONES * 0x20)) & below8(wlen);
+    plain_word8::<FULL>(
         out,
         st,
         packed,
