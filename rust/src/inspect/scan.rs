@@ -498,7 +498,8 @@ fn on_word<const FULL: bool>(out: &mut Scan, st: &mut State, w: Word) {
     let anomalies = same as u8 + (p.meta & SENTENCE_END_BIT != 0 && w.all_lower) as u8 + verdict;
     let bound = anomalies as u32 + caps_candidate as u32;
     st.anomaly_bound += bound;
-    if bound > 0 && st.window_gate.is_some() {
+    // Anomalies are rare: whether a windowed gate wants them is asked only then.
+    if bound > 0 {
         note_anomalies(st, bound);
     }
     if FULL {
