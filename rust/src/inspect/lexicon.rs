@@ -273,8 +273,9 @@ pub(super) fn lexicon_code8(lex: &Lexicon, packed: u64) -> Code {
 }
 
 /// An odd multiplier under which `keys` take distinct top-`bits` slots: the first of a fixed
-/// sequence that does (deterministic, so every build agrees; for the lexicon about 1 in 80 does
-/// in 4096 slots, 1 in a few thousand in 2048).
+/// sequence that does (deterministic, so every build agrees). Building the lexicon, both
+/// searches included, takes well under 10 ms (a whole one-text run of `inspect_bench` printed
+/// 0.00 s).
 fn perfect_multiplier(keys: &[u64], bits: u32) -> u64 {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut taken = vec![false; 1 << bits];
