@@ -10,7 +10,8 @@ per-round time ratios B/A with its interquartile range: drift within a round can
     python benches/compare_builds.py /tmp/A target/release/examples/inspect_bench
 
 A ratio below 1 means B is faster. Run it twice with A and B swapped: a real difference shows in
-both orders; on this machine a run of a binary against a copy of itself gave 0.98 (IQR 0.94-1.03).
+both orders. The noise floor on this machine: a binary against a copy of itself gave 0.95, 0.97
+and 0.98 in three runs, so only differences well above 5% are resolved.
 """
 
 from __future__ import annotations

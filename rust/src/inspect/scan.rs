@@ -422,18 +422,12 @@ fn plain_word<const FULL: bool>(
     } else {
         NO_ENTRY
     };
-    let word = Word {
-        trailing,
-        all_lower,
-        titlecase,
-        packed,
-        lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
-        code,
-    };
-    on_word::<FULL>(out, st, word);
+    let w = word::<FULL>(packed, len, trailing, all_lower, titlecase, code);
+    on_word::<FULL>(out, st, w);
 }
 
-/// `plain_word` for a word of at most 8 bytes (`packed` in a `u64`).
+/// `plain_word` for a word of at most 8 bytes (`packed` in a `u64`), looked up in the
+/// one-level table of short words.
 #[inline(always)]
 fn plain_word8<const FULL: bool>(
     out: &mut Scan,
@@ -444,19 +438,29 @@ fn plain_word8<const FULL: bool>(
     all_lower: bool,
     titlecase: bool,
 ) {
-    let word = Word {
+    let code = lexicon::lexicon_code8(st.lex, packed);
+    let w = word::<FULL>(packed as u128, len, trailing, all_lower, titlecase, code);
+    on_word::<FULL>(out, st, w);
+}
+
+/// The `Word` of a plain word of `len <= 16` bytes with its lexicon code.
+#[inline(always)]
+fn word<const FULL: bool>(
+    packed: u128,
+    len: usize,
+    trailing: u8,
+    all_lower: bool,
+    titlecase: bool,
+    code: Code,
+) -> Word {
+    Word {
         trailing,
         all_lower,
         titlecase,
-        packed: packed as u128,
-        lower_hash: if FULL {
-            hash_packed(packed as u128, len)
-        } else {
-            0
-        },
-        code: lexicon::lexicon_code8(st.lex, packed),
-    };
-    on_word::<FULL>(out, st, word);
+        packed,
+        lower_hash: if FULL { hash_packed(packed, len) } else { 0 },
+        code,
+    }
 }
 
 /// Record `count` possible anomalies at the current word for the windowed gate: some window of
