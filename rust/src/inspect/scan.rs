@@ -318,7 +318,63 @@ fn scan_into<const FULL: bool>(text: &str, out: &mut Scan, gate: Option<Gate>) -
 
 /// The tokens of `text` (masks built) into `out` and `st`; false when `gate` tripped. With
 /// `CONTROLS` (the text has control characters) every token takes the general path.
+///
+/// On x86_64 the loop is compiled twice: for the baseline CPU, and with BMI1/BMI2/LZCNT/POPCNT
+/// and AVX2 (x86-64-v3, every x86 server CPU since 2013), whose one-instruction bit operations
+/// (`tzcnt`, `blsr`, `andn`, `bzhi`, shifts by a register without `cl`) the loop is made of.
+/// The CPU is asked at run time (a cached load), so the wheel still runs on older CPUs.
+/// Measured on the rollout batch: 57.96M instructions per batch for the baseline copy, 55.88M
+/// with the second.
 fn token_loop<const FULL: bool, const CONTROLS: bool>(
+    text: &str,
+    out: &mut Scan,
+    st: &mut State,
+    masks: &ByteMasks,
+    gate: Option<Gate>,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if has_x86_64_v3() {
+        // SAFETY: the CPU has every feature `token_loop_v3` is compiled with.
+        return unsafe { token_loop_v3::<FULL, CONTROLS>(text, out, st, masks, gate) };
+    }
+    token_loop_body::<FULL, CONTROLS>(text, out, st, masks, gate)
+}
+
+/// Whether this CPU has the features of `token_loop_v3` (each test is a cached load).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn has_x86_64_v3() -> bool {
+    #[cfg(test)]
+    if tests::BASELINE_ONLY.get() {
+        return false;
+    }
+    std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("bmi1")
+        && std::is_x86_feature_detected!("bmi2")
+        && std::is_x86_feature_detected!("lzcnt")
+        && std::is_x86_feature_detected!("popcnt")
+}
+
+/// `token_loop_body` compiled with x86-64-v3's bit-manipulation and vector features.
+///
+/// # Safety
+///
+/// The CPU must have them (`has_x86_64_v3`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+unsafe fn token_loop_v3<const FULL: bool, const CONTROLS: bool>(
+    text: &str,
+    out: &mut Scan,
+    st: &mut State,
+    masks: &ByteMasks,
+    gate: Option<Gate>,
+) -> bool {
+    token_loop_body::<FULL, CONTROLS>(text, out, st, masks, gate)
+}
+
+/// `token_loop`'s body, inlined into both of its copies.
+#[inline(always)]
+fn token_loop_body<const FULL: bool, const CONTROLS: bool>(
     text: &str,
     out: &mut Scan,
     st: &mut State,

@@ -5,7 +5,22 @@ use super::super::scan_reference::reference_scan;
 use super::*;
 use proptest::prelude::*;
 
+thread_local! {
+    /// Makes `token_loop` take its baseline copy on this thread (`assert_same` runs both).
+    pub(super) static BASELINE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The scan of `text` equals the reference scan, with each copy of the token loop this CPU can
+/// run (`token_loop`).
 fn assert_same(text: &str) {
+    for baseline in [false, true] {
+        BASELINE_ONLY.set(baseline);
+        assert_same_once(text);
+        BASELINE_ONLY.set(false);
+    }
+}
+
+fn assert_same_once(text: &str) {
     let fast = detailed_scan(text);
     let slow = reference_scan(text);
     assert_eq!(fast.script_letters, slow.script_letters, "{text:?}");
