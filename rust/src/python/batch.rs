@@ -2,9 +2,9 @@
 
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyDict, PyList};
 
-use super::inspect::{borrow_texts, config_from, inspections_to_dict};
+use super::inspect::{borrow_optional_texts, borrow_texts, config_from, inspections_to_dict};
 use crate::advantage::{AdvantageConfig, Estimator, StdScope};
 use crate::batch::{score_batch, BatchInput, ScoringConfig, ShapingMode};
 use crate::error::InputError;
@@ -28,8 +28,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[allow(clippy::too_many_arguments)]
 fn score_batch_native<'py>(
     py: Python<'py>,
-    responses: Vec<Bound<'py, PyString>>,
-    ground_truths: Vec<Option<Bound<'py, PyString>>>,
+    responses: Vec<Bound<'py, PyAny>>,
+    ground_truths: Vec<Bound<'py, PyAny>>,
     group_ids: PyReadonlyArray1<'py, i64>,
     response_lengths: Option<PyReadonlyArray1<'py, u32>>,
     truncated: Option<PyReadonlyArray1<'py, bool>>,
@@ -101,16 +101,7 @@ fn score_batch_native<'py>(
         threads,
     };
     let resp = borrow_texts(&responses, "responses")?;
-    let gts: Vec<Option<&str>> = ground_truths
-        .iter()
-        .enumerate()
-        .map(|(i, g)| match g {
-            None => Ok(None),
-            Some(s) => s.to_str().map(Some).map_err(|e| {
-                InputError::new(format!("ground_truths[{i}] is not valid UTF-8: {e}")).into()
-            }),
-        })
-        .collect::<PyResult<_>>()?;
+    let gts = borrow_optional_texts(&ground_truths, "ground_truths")?;
     let groups = group_ids.as_slice()?;
     let lens = match &response_lengths {
         Some(a) => Some(a.as_slice()?),
