@@ -1,6 +1,6 @@
 //! Bindings for `crate::inspect`: batch inspection with the GIL released, results as numpy arrays.
 
-use numpy::{PyArray1, PyArray2};
+use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyDict, PyList, PyString};
 
@@ -153,12 +153,11 @@ pub fn inspections_to_dict<'py>(
     for (k, cat) in lexicon::CATEGORIES.iter().enumerate() {
         col!(*cat, |i: &Inspection| i.categories[k]);
     }
-    let letters: Vec<Vec<u32>> = ins.iter().map(|i| i.script_letters.to_vec()).collect();
-    let letters = if letters.is_empty() {
-        PyArray2::zeros(py, [0, Script::ALL.len()], false)
-    } else {
-        PyArray2::from_vec2(py, &letters).map_err(|e| InputError::new(e.to_string()))?
-    };
+    // One flat buffer viewed as rows (not one small Vec per response).
+    let flat: Vec<u32> = ins.iter().flat_map(|i| i.script_letters).collect();
+    let letters = PyArray1::from_vec(py, flat)
+        .reshape([ins.len(), Script::ALL.len()])
+        .map_err(|e| InputError::new(e.to_string()))?;
     d.set_item("script_letters", letters)?;
     d.set_item(
         "repetition_unit",
