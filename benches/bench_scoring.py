@@ -13,6 +13,14 @@ Prints, on the same batch and in the same run:
   verification only) and the ratio to archer's whole batch call.
 Targets (issue 4): inspection >= 200 MB/s single-thread; the whole batch < 20 ms on a 2-core
 machine. Timings on a shared machine vary with its load; the load average is printed.
+
+The shared machine also switches, every 0.1-1 s, between two regimes: in the slow one a core
+issues about half as many instructions per second (measured with a C loop: an ALU-throughput
+loop took 0.65 or 1.55 ns per iteration, an L1-latency loop 1.4-1.5 ns in both). So before each
+timed single-thread inspection, and after it, a fixed Python loop is timed too (`regime_probe`),
+and the inspection times are also split by it: a call is in the fast regime when both probes
+took under 1.3x the run's quickest probe, in the slow one when neither did (calls between the
+two are left out of the split). The headline median is over all calls.
 """
 
 from __future__ import annotations
@@ -48,6 +56,30 @@ def timings(fn, repeat: int) -> tuple[float, float]:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), min(times)
+
+
+def regime_probe() -> float:
+    """Seconds for a fixed interpreter loop: about 1 ms, twice that in the slow regime."""
+    start = time.perf_counter()
+    x = 0
+    for i in range(20000):
+        x += i * i
+    return time.perf_counter() - start
+
+
+def probed_timings(fn, repeat: int) -> list[tuple[float, float, float]]:
+    """(probe before, call, probe after) seconds for `repeat` calls."""
+    fn()
+    out = []
+    before = regime_probe()
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        took = time.perf_counter() - start
+        after = regime_probe()
+        out.append((before, took, after))
+        before = after
+    return out
 
 
 def cpu_time(fn, repeat: int) -> float:
@@ -94,13 +126,29 @@ def main() -> None:
     print(f"load average: {os.getloadavg()[0]:.2f}")
 
     for threads, label in ((1, "single-thread"), (0, f"all-threads ({n_all})")):
-        t, best = timings(lambda th=threads: inspect_texts(responses, threads=th), args.repeat)
+        call = lambda th=threads: inspect_texts(responses, threads=th)  # noqa: E731
+        if threads == 1:
+            probed = probed_timings(call, args.repeat)
+            calls = [t for _, t, _ in probed]
+            t, best = statistics.median(calls), min(calls)
+        else:
+            t, best = timings(call, args.repeat)
         print(
             f"inspection {label}: {t * 1e3:.2f} ms = {mb / t:.0f} MB/s wall"
             f" (best of {args.repeat}: {best * 1e3:.2f} ms = {mb / best:.0f} MB/s)"
             " (target >= 200 MB/s single-thread)"
         )
         if threads == 1:
+            cut = 1.3 * min(min(a, b) for a, _, b in probed)
+            fast = [t for a, t, b in probed if max(a, b) < cut]
+            slow = [t for a, t, b in probed if min(a, b) >= cut]
+            parts = [
+                f"{name} regime {len(ts)} calls, median {statistics.median(ts) * 1e3:.2f} ms"
+                f" = {mb / statistics.median(ts):.0f} MB/s"
+                for name, ts in (("fast", fast), ("slow", slow))
+                if ts
+            ]
+            print(f"inspection single-thread by machine regime: {'; '.join(parts)}")
             c = cpu_time(lambda: inspect_texts(responses, threads=1), args.repeat)
             print(f"inspection single-thread CPU time: {c * 1e3:.2f} ms = {mb / c:.0f} MB/s of CPU")
 
