@@ -15,10 +15,10 @@ Targets (issue 4): inspection >= 200 MB/s single-thread; the whole batch < 20 ms
 machine. Timings on a shared machine vary with its load; the load average is printed.
 
 The shared machine also switches, every 0.1-1 s, between two regimes: in the slow one a core
-issues about half as many instructions per second (measured with a C loop: an ALU-throughput
-loop took 0.65 or 1.55 ns per iteration, an L1-latency loop 1.4-1.5 ns in both). So before each
-timed single-thread inspection, and after it, a fixed Python loop is timed too (`regime_probe`),
-and the inspection times are also split by it: a call is in the fast regime when both probes
+issues about half as many instructions per second (measured with C loops: an ALU-throughput
+loop took 0.63-0.70 or 1.38-2.06 ns per iteration, an L1-latency loop 1.34-1.47 or mostly
+1.5-1.6 ns). So before and after each timed single-thread inspection a fixed Python loop is
+timed too (`regime_probe`), and the inspection times are also split by it: a call is in the fast regime when both probes
 took under 1.3x the run's quickest probe, in the slow one when neither did (calls between the
 two are left out of the split). The headline median is over all calls.
 """

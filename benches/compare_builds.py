@@ -12,7 +12,7 @@ per-round time ratios B/A with its interquartile range: drift within a round can
 A ratio below 1 means B is faster. Run it twice with A and B swapped: a real difference shows in
 both orders. The noise floor on this machine: a binary against a copy of itself gave 0.95, 0.97
 and 0.98 in three runs of the default 30 rounds of 20 batches, and 1.011 and 0.992 in two runs of
-`--rounds 100 --batches 10` (25 s each), which resolves differences of a few percent.
+`--rounds 100 --batches 10` (about 25 s each), which resolves differences of a few percent.
 """
 
 from __future__ import annotations

@@ -211,6 +211,14 @@ def test_bad_input_is_named():
         score_batch([], [], [])
     with pytest.raises(ScoringInputError, match="responses\\[0\\]"):
         score_batch([None], ["1"], [0])
+    # Item types are checked in the native call: the bad item's index and type are named.
+    with pytest.raises(ScoringInputError, match="ground_truths\\[1\\] is int, expected str"):
+        score_batch(["a", "b"], ["1", 2], [0, 0])
+    with pytest.raises(ScoringInputError, match="responses\\[1\\] is bytes, expected str"):
+        score_batch(("a", b"b"), ["1", "2"], [0, 0])
+    # A missing ground truth is allowed; any sequence of str works (numpy str_ is a str).
+    scores = score_batch(np.array(["x", "\\boxed{2}"]), [None, "2"], [0, 0])
+    assert scores.correct.tolist() == [False, True]
 
 
 def test_archer_score_adds_inspection_fields_and_inspects_rows_without_truth(tmp_path):

@@ -215,8 +215,10 @@ def test_thresholds_are_configurable():
 
 
 def test_bad_input_is_named():
-    with pytest.raises(ScoringInputError, match="texts\\[1\\]"):
+    with pytest.raises(ScoringInputError, match="texts\\[1\\] is int, expected str"):
         inspect_texts(["ok", 3])
+    with pytest.raises(ScoringInputError, match="texts\\[0\\] is NoneType"):
+        inspect_texts(x for x in [None])
     with pytest.raises(ScoringInputError, match="list of strings"):
         inspect_texts("one string")
     with pytest.raises(ScoringInputError, match="gibberish_threshold"):
