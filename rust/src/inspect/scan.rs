@@ -386,7 +386,7 @@ fn token_loop_body<const FULL: bool, const CONTROLS: bool>(
     let b = text.as_bytes();
     let n = b.len();
     // Newlines end the previous word's line; found lazily, as they are rare between tokens.
-    let mut next_newline = memchr::memchr(b'\n', b).unwrap_or(usize::MAX);
+    let mut next_newline = masks.next_newline(0);
     // Tokens start where a non-space byte follows a space (byte -1 counts as a space); the
     // padding past the end is all spaces, so no token starts there.
     let mut carry = 1u64;
@@ -400,7 +400,7 @@ fn token_loop_body<const FULL: bool, const CONTROLS: bool>(
             let start = k * 64 + offset as usize;
             if start > next_newline {
                 st.prev = NO_PREV;
-                next_newline = memchr::memchr(b'\n', &b[start..]).map_or(usize::MAX, |j| start + j);
+                next_newline = masks.next_newline(start);
             }
             // The token ends at the next whitespace byte: in this block, or in a later one.
             // Bytes past the text are whitespace (`ByteMasks::build` pads), so `end <= n`.
