@@ -104,6 +104,87 @@ def test_logprobs_and_entropy_hand_values():
     assert ent[0, 1].item() == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
 
 
+def _saved_bytes(fn):
+    """Bytes autograd saves for backward while ``fn`` runs, and its result."""
+    total = [0]
+
+    def pack(x):
+        total[0] += x.numel() * x.element_size()
+        return x
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+        out = fn()
+    return total[0], out
+
+
+@pytest.mark.parametrize("chunk_tokens", [1, 4, 7, 1024])
+def test_chunked_logprobs_and_entropy_equal_the_formulas(chunk_tokens):
+    torch.manual_seed(0)
+    logits = torch.randn(3, 5, 11, requires_grad=True)
+    labels = torch.randint(0, 11, (3, 5))
+
+    def reference():
+        z = logits / 0.7
+        return algo.logprobs_from_logits(z, labels), algo.entropy_from_logits(z)
+
+    saved, (lp, ent) = _saved_bytes(
+        lambda: algo.token_logprobs_and_entropy(
+            logits, labels, temperature=0.7, chunk_tokens=chunk_tokens
+        )
+    )
+    ref_saved, (ref_lp, ref_ent) = _saved_bytes(reference)
+    torch.testing.assert_close(lp, ref_lp)
+    torch.testing.assert_close(ent, ref_ent)
+    grad = torch.autograd.grad((1.3 * lp + 0.4 * ent).sum(), logits)[0]
+    ref_grad = torch.autograd.grad((1.3 * ref_lp + 0.4 * ref_ent).sum(), logits)[0]
+    torch.testing.assert_close(grad, ref_grad)
+    # Backward keeps the logits and labels only (each chunk's fp32 math is recomputed), where
+    # the whole-tensor formulas keep several fp32 copies of the logits.
+    inputs = logits.numel() * 4 + labels.numel() * 8
+    assert saved == inputs
+    assert ref_saved > 3 * logits.numel() * 4
+
+
+def test_chunked_logprobs_without_grad_or_entropy_and_in_bf16():
+    torch.manual_seed(1)
+    logits = torch.randn(2, 9, 7).to(torch.bfloat16)
+    labels = torch.randint(0, 7, (2, 9))
+    lp, ent = algo.token_logprobs_and_entropy(logits, labels, with_entropy=False, chunk_tokens=4)
+    assert ent is None and lp.dtype == torch.float32 and lp.shape == (2, 9)
+    torch.testing.assert_close(lp, algo.logprobs_from_logits(logits, labels))
+    empty, empty_ent = algo.token_logprobs_and_entropy(logits[:, :0], labels[:, :0])
+    assert empty.shape == (2, 0) and empty_ent.shape == (2, 0)
+    with pytest.raises(ValueError, match="chunk_tokens"):
+        algo.token_logprobs_and_entropy(logits, labels, chunk_tokens=0)
+    with pytest.raises(ValueError, match=r"must be \[B, >= T, V\]"):
+        algo.token_logprobs_and_entropy(logits[:, :3], labels)
+
+
+def test_chunked_logprobs_ignore_positions_past_the_labels():
+    """Logits wider than the labels (the model's output with one position to spare): the extra
+    positions change nothing and get a zero gradient, in the logits' own dtype."""
+    torch.manual_seed(2)
+    logits = torch.randn(2, 6, 7).to(torch.bfloat16).requires_grad_()
+    labels = torch.randint(0, 7, (2, 5))
+    lp, ent = algo.token_logprobs_and_entropy(logits, labels, temperature=1.5, chunk_tokens=3)
+    (grad,) = torch.autograd.grad((lp + ent).sum(), logits)
+    assert grad.dtype == torch.bfloat16 and not grad[:, 5:].any()
+    z = logits[:, :5].float() / 1.5
+    ref_lp, ref_ent = algo.logprobs_from_logits(z, labels), algo.entropy_from_logits(z)
+    torch.testing.assert_close(lp, ref_lp)
+    torch.testing.assert_close(ent, ref_ent)
+    (ref_grad,) = torch.autograd.grad((ref_lp + ref_ent).sum(), logits)
+    torch.testing.assert_close(grad, ref_grad)
+    # Only the log-probs used: the entropy's gradient is zero, and that is no different.
+    (grad_lp,) = torch.autograd.grad(
+        algo.token_logprobs_and_entropy(logits, labels, chunk_tokens=4)[0].sum(), logits
+    )
+    (ref_grad_lp,) = torch.autograd.grad(
+        algo.logprobs_from_logits(logits[:, :5], labels).sum(), logits
+    )
+    torch.testing.assert_close(grad_lp, ref_grad_lp)
+
+
 def test_entropy_quantile_split_and_dual_clip():
     ent = t([[0.1, 0.9, 0.5, 7.0]])
     mask = t([[1, 1, 1, 0]])

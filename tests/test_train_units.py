@@ -81,6 +81,34 @@ def test_hf_engine_groups_samples_and_logprobs_match_trainer(tiny):
         np.testing.assert_allclose(got, np.array(o.logprobs), atol=2e-4)
 
 
+def test_forward_response_matches_the_full_logits(tiny):
+    """Only the response positions' logits are computed (`logits_to_keep`), in chunks: the
+    log-probs, entropies and their gradients equal those from the whole logits tensor."""
+    from archer import algo
+    from archer.train.actor import forward_response
+
+    model, tok = tiny
+    model = type(model)(model.config)
+    batch = _batch(tok)
+    logp, ent = forward_response(model, batch, 0.8, True)
+    grads = torch.autograd.grad((logp - 0.1 * ent).sum(), list(model.parameters()))
+    full = model(
+        input_ids=batch.input_ids,
+        attention_mask=batch.attention_mask,
+        position_ids=batch.position_ids,
+        use_cache=False,
+    ).logits
+    p, t_w = batch.prompt_width, batch.responses.shape[1]
+    z = full[:, p - 1 : p - 1 + t_w].float() / 0.8
+    ref_logp = algo.logprobs_from_logits(z, batch.responses)
+    ref_ent = algo.entropy_from_logits(z)
+    torch.testing.assert_close(logp, ref_logp, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ent, ref_ent, atol=1e-5, rtol=1e-5)
+    ref_grads = torch.autograd.grad((ref_logp - 0.1 * ref_ent).sum(), list(model.parameters()))
+    for g, r in zip(grads, ref_grads):
+        torch.testing.assert_close(g, r, atol=1e-5, rtol=1e-4)
+
+
 def _batch(tok):
     prompts = [tok("a b")["input_ids"], tok("c")["input_ids"]] * 2
     responses = [[5, 6, 7], [8], [9, 10], [11, 12, 13]]

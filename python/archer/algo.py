@@ -144,6 +144,100 @@ def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(logits, dim=-1) - (probs * logits).sum(dim=-1)
 
 
+# Positions (summed over the micro-batch's rows) whose fp32 logits exist at once in
+# `token_logprobs_and_entropy`: 1024 x Qwen3's 151,936-token vocabulary is ~0.6 GB per fp32 copy,
+# of which two or three are alive at a time.
+LOGITS_CHUNK_TOKENS = 1024
+
+
+def token_logprobs_and_entropy(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+    with_entropy: bool = True,
+    chunk_tokens: int = LOGITS_CHUNK_TOKENS,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``logprobs_from_logits`` and ``entropy_from_logits`` of ``logits / temperature`` ([B, T, V],
+    any float dtype; results [B, T] in fp32, T the width of ``labels``), computed over chunks of
+    about ``chunk_tokens`` positions, forward and backward. ``logits`` may be wider than
+    ``labels``: the positions past T are ignored (their gradient is 0), so a caller passes the
+    model's output whole rather than a slice, whose backward would allocate its full-size
+    gradient a second time.
+
+    Why: on the whole micro-batch at once, the fp32 copy of the logits, its scaled copy, the
+    softmax and the product for the entropy take 4 bytes per logit each, and backward keeps two
+    of them (8 bytes per logit: ~40 GB for 8 responses of 4096 tokens over a 151,936-token
+    vocabulary). Here only one chunk's fp32 math exists at a time; backward keeps the logits
+    (alive anyway as the model's output) and writes their gradient chunk by chunk into one
+    tensor. Values and gradients equal those of the formulas (through autograd) up to rounding."""
+    if chunk_tokens < 1:
+        raise ValueError(f"chunk_tokens must be >= 1, got {chunk_tokens}")
+    if logits.shape[:1] != labels.shape[:1] or logits.shape[1] < labels.shape[1]:
+        raise ValueError(
+            f"logits {tuple(logits.shape)} must be [B, >= T, V] for labels {tuple(labels.shape)}"
+        )
+    step = max(1, chunk_tokens // max(1, labels.shape[0]))
+    if torch.is_grad_enabled() and logits.requires_grad:
+        logp, entropy = _ChunkedLogprobsEntropy.apply(
+            logits, labels, temperature, with_entropy, step
+        )
+    else:
+        logp, entropy = _chunked_forward(logits, labels, temperature, with_entropy, step)
+    return logp, entropy if with_entropy else None
+
+
+def _chunks(t: int, step: int):
+    return ((start, min(start + step, t)) for start in range(0, t, step))
+
+
+def _chunked_forward(
+    logits: torch.Tensor, labels: torch.Tensor, temperature: float, with_entropy: bool, step: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    b, t = labels.shape
+    logp = torch.empty(b, t, dtype=torch.float32, device=logits.device)
+    entropy = torch.empty_like(logp) if with_entropy else logp.new_empty(0)
+    for s, e in _chunks(t, step):
+        z = logits[:, s:e].float() / temperature
+        lse = torch.logsumexp(z, dim=-1)
+        logp[:, s:e] = torch.gather(z, -1, labels[:, s:e].unsqueeze(-1)).squeeze(-1) - lse
+        if with_entropy:
+            # sum(p z) as a dot product: no third chunk-sized tensor for the product.
+            entropy[:, s:e] = lse - torch.linalg.vecdot(torch.softmax(z, dim=-1), z)
+    return logp, entropy
+
+
+class _ChunkedLogprobsEntropy(torch.autograd.Function):
+    """`_chunked_forward` with a backward that recomputes each chunk's softmax p from the saved
+    logits. With z = logits / temperature: d logp / dz = onehot(label) - p, and
+    d entropy / dz = -p (z - sum(p z)); both divided by the temperature."""
+
+    @staticmethod
+    def forward(ctx, logits, labels, temperature, with_entropy, step):
+        ctx.save_for_backward(logits, labels)
+        ctx.temperature, ctx.with_entropy, ctx.step = temperature, with_entropy, step
+        return _chunked_forward(logits, labels, temperature, with_entropy, step)
+
+    @staticmethod
+    def backward(ctx, grad_logp, grad_entropy):
+        logits, labels = ctx.saved_tensors
+        grad = torch.empty_like(logits)
+        grad[:, labels.shape[1] :] = 0
+        for s, e in _chunks(labels.shape[1], ctx.step):
+            # Two chunk-sized fp32 tensors (z, p), updated in place.
+            z = logits[:, s:e].float() / ctx.temperature
+            p = torch.softmax(z, dim=-1)
+            g = grad_logp[:, s:e].unsqueeze(-1).float()
+            if ctx.with_entropy:
+                mean_z = torch.linalg.vecdot(p, z).unsqueeze(-1)
+                z.sub_(mean_z).mul_(p).mul_(grad_entropy[:, s:e].unsqueeze(-1).float())
+            p.mul_(-g).scatter_add_(-1, labels[:, s:e].unsqueeze(-1), g)
+            if ctx.with_entropy:
+                p.sub_(z)
+            grad[:, s:e] = p.div_(ctx.temperature)
+        return grad, None, None, None, None
+
+
 def entropy_quantile_mask(
     entropy: torch.Tensor, mask: torch.Tensor, quantile: float = 0.8
 ) -> torch.Tensor:

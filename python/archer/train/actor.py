@@ -78,25 +78,29 @@ def forward_response(
     model, batch: TokenBatch, temperature: float, with_entropy: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Per-token log-probs (and entropies) of the response tokens under softmax(logits / T)."""
+    if batch.prompt_width < 1:
+        raise ValueError("every batch needs a prompt of at least one token (prompt_width is 0)")
+    t_w = batch.responses.shape[1]
     compute_dtype = getattr(model, "_archer_autocast_dtype", None)  # set by train.factory
     with torch.autocast(
         device_type=batch.input_ids.device.type,
         dtype=compute_dtype or torch.float32,
         enabled=compute_dtype is not None,
     ):
+        # The logit at position i predicts token i + 1: the response's tokens are predicted at
+        # positions P-1 .. P+T-2, so only the last T + 1 positions' logits are computed (the
+        # prompt's would be [B, P, vocab] of memory for nothing), and the very last is dropped.
         out = model(
             input_ids=batch.input_ids,
             attention_mask=batch.attention_mask,
             position_ids=batch.position_ids,
             use_cache=False,
+            logits_to_keep=t_w + 1,
         )
-    t_w = batch.responses.shape[1]
-    # the logit at position i predicts token i + 1
-    logits = out.logits[:, batch.prompt_width - 1 : batch.prompt_width - 1 + t_w, :]
-    logits = logits.float() / temperature
-    logp = algo.logprobs_from_logits(logits, batch.responses)
-    entropy = algo.entropy_from_logits(logits) if with_entropy else None
-    return logp, entropy
+    # [B, T + 1, V]: the last position is ignored (passed whole, not sliced; see the function).
+    return algo.token_logprobs_and_entropy(
+        out.logits, batch.responses, temperature=temperature, with_entropy=with_entropy
+    )
 
 
 @torch.no_grad()
