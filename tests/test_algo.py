@@ -186,18 +186,83 @@ def test_chunked_logprobs_ignore_positions_past_the_labels():
 
 
 def test_entropy_quantile_split_and_dual_clip():
-    ent = t([[0.1, 0.9, 0.5, 7.0]])
-    mask = t([[1, 1, 1, 0]])
-    high = algo.entropy_quantile_mask(ent, mask, quantile=0.5)  # median of .1,.9,.5 = .5
-    assert high.tolist() == [[False, True, True, False]]
+    ent = t([[0.1, 0.9, 0.5, 7.0], [0.3, 0.2, 9.0, 9.0]])
+    mask = t([[1, 1, 1, 0], [1, 1, 0, 0]])
+    # Per response, over its valid tokens: the median of .1, .9, .5 is .5 and only .9 is above
+    # it; the median of .3, .2 is .25 and .3 is above it. Padding never counts.
+    high = algo.entropy_quantile_mask(ent, mask, quantile=0.5)
+    assert high.tolist() == [[False, True, False, False], [True, False, False, False]]
+    # A response without valid tokens has no high-entropy token (and no NaN leaks out).
+    assert not algo.entropy_quantile_mask(ent, torch.zeros_like(mask)).any()
+    with pytest.raises(ValueError, match="quantile"):
+        algo.entropy_quantile_mask(ent, mask, quantile=1.5)
     lo, hi = algo.dual_token_clip(high, low_entropy_clip=(0.1, 0.1), high_entropy_clip=(0.3, 0.4))
     assert lo.tolist()[0][:2] == pytest.approx([0.1, 0.3])
     assert hi.tolist()[0][:2] == pytest.approx([0.1, 0.4])
     loss, _ = algo.policy_loss(
-        t([[0.0] * 4]), t([[1.0] * 4]), t([1.0]), mask, clip_low=lo, clip_high=hi
+        t([[0.0] * 4]), t([[1.0] * 4]), t([1.0]), mask[:1], clip_low=lo[:1], clip_high=hi[:1]
     )
-    # ratios e^1: token0 clipped at 1.1, tokens 1,2 at 1.4 -> -(1.1+1.4+1.4)/3
-    assert loss.item() == pytest.approx(-(1.1 + 1.4 + 1.4) / 3, rel=1e-6)
+    # ratios e^1: tokens 0 and 2 clipped at 1.1, token 1 at 1.4 -> -(1.1+1.4+1.1)/3
+    assert loss.item() == pytest.approx(-(1.1 + 1.4 + 1.1) / 3, rel=1e-6)
+
+
+def test_aspo_hand_values_and_gradients():
+    """Seven tokens, one per case of ASPO (clip 0.2/0.2, c = 3), values and per-token gradients
+    worked out by hand from the formulas in ``aspo_loss``'s docstring."""
+    ratios = [1.0, 2.0, 0.5, 0.25, 0.5, 2.0, 4.0]
+    adv = t([[1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0]])
+    logp = torch.log(t([ratios])).requires_grad_()
+    old = torch.zeros_like(logp)
+    mask = torch.ones_like(adv)
+    loss, stats = algo.aspo_loss(old, logp, adv, mask, clip_low=0.2, clip_high=0.2, clip_c=3.0)
+    per_token = [
+        -1.0,  # A>0, r=1: -A / r
+        -1 / 1.2,  # A>0, r=2 clipped at 1.2: -A / 1.2
+        -2.0,  # A>0, r=.5: -A / r
+        3 * math.log(4.0),  # A>0, 1/r = 4 > c: -A c logp
+        0.8,  # A<0, r=.5 clipped at .8: -A .8
+        2.0,  # A<0, r=2: -A r
+        3 * math.log(4.0),  # A<0, r = 4 > c: -A c logp
+    ]
+    assert loss.item() == pytest.approx(sum(per_token) / 7, rel=1e-6)
+    (grad,) = torch.autograd.grad(loss, logp)
+    # d/dlogp: -A / r (the flipped ratio) for A>0, -A r for A<0, -A c under the soft dual clip,
+    # 0 where the ratio is clipped.
+    expected = [-1.0, 0.0, -2.0, -3.0, 0.0, 2.0, 3.0]
+    assert (grad * 7).tolist()[0] == pytest.approx(expected, abs=1e-6)
+    assert stats["pg_clipfrac"].item() == pytest.approx(1 / 7)  # r=2 above 1.2
+    assert stats["pg_clipfrac_lower"].item() == pytest.approx(1 / 7)  # r=.5 below .8
+    assert stats["negative_pg_clipfrac_dual"].item() == pytest.approx(1 / 3)
+    assert stats["positive_pg_clipfrac_dual"].item() == pytest.approx(1 / 4)
+    assert stats["ppo_kl"].item() == pytest.approx(-sum(math.log(r) for r in ratios) / 7)
+    # PPO on the same tokens: where ASPO keeps a gradient, its clip or dual clip cuts it.
+    ppo, _ = algo.policy_loss(old, logp, adv, mask, clip_low=0.2, clip_high=0.2, clip_c=3.0)
+    (ppo_grad,) = torch.autograd.grad(ppo, logp)
+    assert (ppo_grad * 7).tolist()[0] == pytest.approx(
+        [-1.0, 0.0, -0.5, -0.25, 0.0, 2.0, 0.0], abs=1e-6
+    )
+    with pytest.raises(ValueError, match="clip_c"):
+        algo.aspo_loss(old, logp, adv, mask, clip_c=1.0)
+
+
+def test_aspo_per_token_bounds_and_padding():
+    """Per-token bounds (the entropy split) pick each token's clip; padded tokens add nothing,
+    even with a -inf log-prob there."""
+    adv = t([1.0, -1.0])  # per response
+    logp = torch.log(t([[1.5, 1.5, 1.0], [0.7, 0.7, 1.0]]))
+    logp[1, 2] = -math.inf
+    old = torch.zeros_like(logp)
+    mask = t([[1, 1, 1], [1, 1, 0]])
+    high = torch.tensor([[True, False, False], [True, False, False]])
+    lo, hi = algo.dual_token_clip(high, low_entropy_clip=(0.2, 0.2), high_entropy_clip=(0.4, 0.4))
+    loss, stats = algo.aspo_loss(old, logp, adv, mask, clip_low=lo, clip_high=hi)
+    # Row 0 (A=1): r=1.5 under 1.4? no: clipped at 1.4 (high) and 1.2 (low); r=1 -> 1.
+    # Row 1 (A=-1): r=.7 above .6 (high): .7; clipped at .8 (low).
+    expected = [-1 / 1.4, -1 / 1.2, -1.0, 0.7, 0.8]
+    assert loss.item() == pytest.approx(sum(expected) / 5, rel=1e-6)
+    assert math.isfinite(loss.item())
+    assert stats["pg_clipfrac"].item() == pytest.approx(2 / 5)
+    assert stats["pg_clipfrac_lower"].item() == pytest.approx(1 / 5)
 
 
 def test_warmup_and_schedules():

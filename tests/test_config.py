@@ -44,6 +44,10 @@ def test_presets_match_the_seeds(name):
     assert c.optim.weight_decay == 0.1 and c.optim.grad_clip == 1.0
     assert c.algo.kl_loss_type == "low_var_kl" and c.algo.loss_agg_mode == "token-mean"
     assert (c.algo.clip_ratio_low, c.algo.clip_ratio_high, c.algo.clip_ratio_c) == (0.2, 0.2, 3.0)
+    # use_archer_policy_loss=True: ASPO, with the per-response entropy split at 0.8 (0.4/0.4)
+    assert c.algo.policy_loss == "aspo" and c.algo.token_entropy_split
+    assert c.algo.token_entropy_quantile == 0.8
+    assert (c.algo.high_entropy_clip_ratio_low, c.algo.high_entropy_clip_ratio_high) == (0.4, 0.4)
     assert c.scoring.overlong_penalty_factor == 1.0
     assert (c.rollout.val_n, c.rollout.val_temperature, c.rollout.val_top_p) == (4, 0.6, 0.95)
     assert c.preset == name
@@ -68,6 +72,7 @@ def test_smoke_and_toy_use_embedded_models():
     assert smoke.model.path is None and smoke.model.intended == "tiny"
     assert smoke.trainer.total_steps == 2
     assert toy.model.tiny_tokenizer == "char" and toy.data.train_files == ["bundled:toy"]
+    assert smoke.algo.policy_loss == "aspo" and toy.algo.policy_loss == "ppo"
     assert set(PRESETS) == {"v0", "v1", "v2", "v3", "v4", "v5", "smoke", "toy"}
 
 

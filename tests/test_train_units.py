@@ -132,6 +132,30 @@ def test_update_moves_weights_and_reports_metrics(tiny):
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
+def test_aspo_update_is_not_the_ppo_update(tiny):
+    """`policy_loss="aspo"` reaches the update: the same batch and start give other weights than
+    PPO, and the soft dual clip's fractions are logged."""
+    model, tok = tiny
+    batch = _batch(tok)
+    adv = torch.tensor([1.0, -1.0, 0.5, -0.5])
+    results = {}
+    for loss in ("ppo", "aspo"):
+        torch.manual_seed(0)
+        m_ = type(model)(model.config)
+        old = compute_logprobs(m_, batch, temperature=1.0, micro_batch_size=4, device="cpu")
+        opt = torch.optim.AdamW(m_.parameters(), lr=1e-3)
+        acc = MetricAcc()
+        settings = _settings(policy_loss=loss, token_entropy_split=True)
+        update_policy(m_, opt, batch, old, None, adv, settings, "cpu", acc)
+        results[loss] = (list(m_.parameters()), reduce_metrics(acc, DistContext()))
+    (ppo_w, ppo_m), (aspo_w, aspo_m) = results["ppo"], results["aspo"]
+    assert any(not torch.equal(a, b) for a, b in zip(ppo_w, aspo_w))
+    assert "actor/positive_pg_clipfrac_dual" not in ppo_m
+    for name in ("negative_pg_clipfrac_dual", "positive_pg_clipfrac_dual"):
+        assert 0 <= aspo_m[f"actor/{name}"] <= 1
+    assert aspo_m["actor/nonfinite_skips"] == 0 and math.isfinite(aspo_m["actor/pg_loss"])
+
+
 def test_nonfinite_loss_skips_the_update_and_keeps_weights(tiny):
     model, tok = tiny
     model = type(model)(model.config)

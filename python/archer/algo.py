@@ -106,6 +106,70 @@ def policy_loss(
     return loss, stats
 
 
+def aspo_loss(
+    old_logp: torch.Tensor,
+    logp: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    clip_low: float | torch.Tensor = 0.2,
+    clip_high: float | torch.Tensor = 0.2,
+    clip_c: float = 3.0,
+    agg_mode: str = "token-mean",
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """ASPO, Asymmetric Importance Sampling Policy Optimization (Wang et al. 2025, arXiv
+    2510.06062): the policy loss of Archer2.0 (``use_archer_policy_loss=True``), which the seeds'
+    runs used.
+
+    With r = exp(clamp(logp - old_logp, -20, 20)) and sg the stop-gradient:
+    - A < 0: r' = max(r, 1 - clip_low) and L = -A r' (PPO's lower clip only);
+    - A >= 0: r' = min(r, 1 + clip_high) and L = -A (r' / sg(r')) / sg(r'): the value is -A / r',
+      and the gradient weighs the token by 1/r where PPO weighs it by r (the flipped ratio), so
+      tokens the policy already favours get less push and unlikely ones more;
+    - soft dual clip: where the weight would pass ``clip_c`` (r' > c for A < 0, 1/r' > c for
+      A >= 0), L = -A c logp instead, which keeps the gradient (c times REINFORCE's) where PPO's
+      dual clip would cut it.
+    ``clip_low``/``clip_high`` may be per-token tensors (``dual_token_clip``). Stats:
+    ``pg_clipfrac`` (r above its bound), ``pg_clipfrac_lower`` (r below its bound),
+    ``negative_pg_clipfrac_dual`` and ``positive_pg_clipfrac_dual`` (soft dual clip active, among
+    the tokens of that sign), ``ppo_kl``."""
+    if clip_c <= 1.0:
+        raise ValueError(f"clip_c (dual-clip bound) must be > 1.0, got {clip_c}")
+    if advantages.ndim == 1:
+        advantages = advantages.unsqueeze(-1)
+    advantages = advantages.to(logp.dtype).expand_as(logp)
+    log_ratio = torch.clamp(logp - old_logp, min=-20.0, max=20.0)
+    ratio = torch.exp(log_ratio)
+    negative = advantages < 0
+    neg_ratio = torch.maximum(ratio, torch.as_tensor(1.0 - clip_low, dtype=ratio.dtype))
+    pos_ratio = torch.minimum(ratio, torch.as_tensor(1.0 + clip_high, dtype=ratio.dtype))
+    neg_loss = -advantages * neg_ratio
+    held = pos_ratio.detach()
+    pos_loss = -advantages * (pos_ratio / held) / held
+    reinforce = -advantages * clip_c * logp
+    neg_dual = neg_ratio > clip_c
+    pos_dual = 1.0 / pos_ratio > clip_c
+    per_token = torch.where(
+        negative,
+        torch.where(neg_dual, reinforce, neg_loss),
+        torch.where(pos_dual, reinforce, pos_loss),
+    )
+    bound = torch.where(negative, neg_ratio, pos_ratio)
+    valid = mask.bool()
+    stats = {
+        "pg_clipfrac": masked_mean((ratio > bound).to(logp.dtype), mask),
+        "pg_clipfrac_lower": masked_mean((ratio < bound).to(logp.dtype), mask),
+        "negative_pg_clipfrac_dual": masked_mean(
+            neg_dual.to(logp.dtype), (valid & negative).to(logp.dtype)
+        ),
+        "positive_pg_clipfrac_dual": masked_mean(
+            pos_dual.to(logp.dtype), (valid & (advantages > 0)).to(logp.dtype)
+        ),
+        "ppo_kl": masked_mean(-log_ratio, mask),
+    }
+    return agg_loss(per_token, mask, agg_mode), stats
+
+
 def kl_penalty(
     logp: torch.Tensor, ref_logp: torch.Tensor, kind: str = "low_var_kl"
 ) -> torch.Tensor:
@@ -241,16 +305,22 @@ class _ChunkedLogprobsEntropy(torch.autograd.Function):
 def entropy_quantile_mask(
     entropy: torch.Tensor, mask: torch.Tensor, quantile: float = 0.8
 ) -> torch.Tensor:
-    """True for response tokens whose entropy is at or above the batch's ``quantile`` (Archer's
-    high-entropy "forking" tokens; Wang et al. 2025, "Stabilizing Knowledge, Promoting Reasoning:
-    Dual-Token Constraints for RLVR")."""
+    """True for response tokens whose entropy is above their own response's ``quantile``
+    (Archer's high-entropy "forking" tokens; Wang et al. 2025, "Stabilizing Knowledge, Promoting
+    Reasoning: Dual-Token Constraints for RLVR"). As in Archer's actor (the code behind the seeds'
+    runs): the quantile is taken per response over its valid tokens (linear interpolation), and a
+    token is high-entropy when strictly above it, so at 0.8 about a fifth of each response is."""
     if not 0.0 <= quantile <= 1.0:
         raise ValueError(f"entropy quantile must be in [0, 1], got {quantile}")
-    valid = entropy[mask.bool()]
-    if valid.numel() == 0:
-        return torch.zeros_like(mask, dtype=torch.bool)
-    threshold = torch.quantile(valid.float(), quantile)
-    return (entropy >= threshold) & mask.bool()
+    valid = mask.bool()
+    if entropy.numel() == 0:
+        return valid
+    masked = torch.where(
+        valid, entropy.float(), torch.full_like(entropy, math.nan, dtype=torch.float32)
+    )
+    # A response without valid tokens gets a NaN quantile, which no comparison passes.
+    threshold = torch.nanquantile(masked, quantile, dim=-1, keepdim=True)
+    return (masked > threshold) & valid
 
 
 def dual_token_clip(

@@ -86,7 +86,11 @@ class AlgoConfig(_Section):
     ppo_epochs: int = Field(1, ge=1)
     # Archer: drop groups whose raw scores are all equal (no signal) from the update.
     reject_zero_variance: bool = False
-    # Archer's dual-token clip: tokens at/above this entropy quantile get the high-entropy bounds.
+    # "ppo": verl's clipped surrogate with dual clip; "aspo": Archer2.0's ASPO (flipped ratio for
+    # positive-advantage tokens, soft dual clip; algo.aspo_loss), what the seeds' runs used.
+    policy_loss: Literal["ppo", "aspo"] = "ppo"
+    # Archer's dual-token clip: tokens above their response's entropy quantile get the
+    # high-entropy bounds.
     token_entropy_split: bool = False
     token_entropy_quantile: float = Field(0.8, ge=0, le=1)
     high_entropy_clip_ratio_low: float = Field(0.4, ge=0, lt=1)

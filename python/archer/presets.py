@@ -12,8 +12,9 @@ Where each value comes from (seeds are the lab notes in ../shared/seeds):
 - seed 000 (v5 note): v4 = kl 0.03 on v3; v5 = exact v3 config for 300+ steps.
 - Where the seeds are silent, Archer2.0's math script (scripts/train/run_archer2.0_*_math.sh):
   ppo_mini_batch_size 16 prompts, lr warmup 10 steps, weight decay 0.1, grad clip 1.0,
-  kl_loss_type low_var_kl, loss_agg_mode token-mean, clip ratios 0.2/0.2 with dual-clip c=3.0,
-  Archer's entropy-quantile token split (quantile 0.8, high-entropy clip 0.4/0.4), overlong
+  kl_loss_type low_var_kl, loss_agg_mode token-mean, the ASPO policy loss
+  (`use_archer_policy_loss=True`) with clip ratios 0.2/0.2 and soft dual clip c=3.0, Archer's
+  entropy-quantile token split (quantile 0.8, high-entropy clip 0.4/0.4), overlong
   penalty factor 1.0, rejection of zero-variance groups (`rejection_sample=True`), rollout top_p
   1.0, validation n=4 at temperature 0.6 / top_p 0.95 every 20 steps (`test_freq`; it runs when
   `data.val_files` is given), micro batch 8 per GPU, save every 20 steps, project "Archer2.0".
@@ -63,7 +64,13 @@ _REFERENCE: dict[str, tuple[object, str]] = {
     "algo.clip_ratio_low": (0.2, ARCHER_SCRIPT),
     "algo.clip_ratio_high": (0.2, ARCHER_SCRIPT),
     "algo.clip_ratio_c": (3.0, ARCHER_SCRIPT),
-    "algo.token_entropy_split": (True, ARCHER_SCRIPT + " (use_archer_policy_loss=True)"),
+    "algo.policy_loss": (
+        "aspo",
+        "seed 004 (the 0.6B script differs from Archer2.0's math script in 3 params only), "
+        + ARCHER_SCRIPT
+        + " (use_archer_policy_loss=True)",
+    ),
+    "algo.token_entropy_split": (True, ARCHER_SCRIPT + " (token_entropy_quantile)"),
     "algo.token_entropy_quantile": (0.8, ARCHER_SCRIPT),
     "algo.high_entropy_clip_ratio_low": (0.4, ARCHER_SCRIPT),
     "algo.high_entropy_clip_ratio_high": (0.4, ARCHER_SCRIPT),
@@ -203,6 +210,7 @@ _TOY: dict[str, tuple[object, str]] = {
     "algo.ppo_epochs": (1, "platform-facts experiment"),
     "algo.clip_ratio_low": (0.2, "platform-facts experiment"),
     "algo.clip_ratio_high": (0.28, "platform-facts experiment"),
+    "algo.policy_loss": ("ppo", "plain GRPO"),
     "algo.token_entropy_split": (False, "plain GRPO"),
     "algo.reject_zero_variance": (False, "keep every group"),
     "optim.lr": (2e-3, "platform-facts experiment (max of three digits)"),

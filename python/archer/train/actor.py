@@ -135,6 +135,7 @@ class UpdateSettings:
     kl_loss_coef: float
     kl_loss_type: str
     grad_clip: float
+    policy_loss: str = "ppo"  # or "aspo" (algo.aspo_loss)
     token_entropy_split: bool = False
     token_entropy_quantile: float = 0.8
     high_entropy_clip_ratio_low: float = 0.4
@@ -196,7 +197,8 @@ def update_policy(
                         ),
                     )
                     clip_low, clip_high = clip_low.to(device), clip_high.to(device)
-                pg_loss, stats = algo.policy_loss(
+                loss_fn = algo.aspo_loss if s.policy_loss == "aspo" else algo.policy_loss
+                pg_loss, stats = loss_fn(
                     old,
                     logp,
                     adv,
@@ -219,6 +221,9 @@ def update_policy(
                 acc.mean("actor/pg_clipfrac", stats["pg_clipfrac"].item())
                 acc.mean("actor/pg_clipfrac_lower", stats["pg_clipfrac_lower"].item())
                 acc.mean("actor/ppo_kl", stats["ppo_kl"].item())
+                for name in ("negative_pg_clipfrac_dual", "positive_pg_clipfrac_dual"):
+                    if name in stats:  # ASPO's soft dual clip, by advantage sign
+                        acc.mean(f"actor/{name}", stats[name].item())
                 if not _finite(loss.detach()):
                     bad = True
                     if not sharded:

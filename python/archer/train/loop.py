@@ -196,6 +196,7 @@ def run_training(
         kl_loss_coef=cfg.algo.kl_loss_coef,
         kl_loss_type=cfg.algo.kl_loss_type,
         grad_clip=cfg.optim.grad_clip,
+        policy_loss=cfg.algo.policy_loss,
         token_entropy_split=cfg.algo.token_entropy_split,
         token_entropy_quantile=cfg.algo.token_entropy_quantile,
         high_entropy_clip_ratio_low=cfg.algo.high_entropy_clip_ratio_low,
