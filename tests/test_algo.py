@@ -231,6 +231,7 @@ def test_aspo_hand_values_and_gradients():
     expected = [-1.0, 0.0, -2.0, -3.0, 0.0, 2.0, 3.0]
     assert (grad * 7).tolist()[0] == pytest.approx(expected, abs=1e-6)
     assert stats["pg_clipfrac"].item() == pytest.approx(1 / 7)  # r=2 above 1.2
+    assert stats["pg_clipfrac_upper"].item() == stats["pg_clipfrac"].item()
     assert stats["pg_clipfrac_lower"].item() == pytest.approx(1 / 7)  # r=.5 below .8
     assert stats["negative_pg_clipfrac_dual"].item() == pytest.approx(1 / 3)
     assert stats["positive_pg_clipfrac_dual"].item() == pytest.approx(1 / 4)

@@ -151,7 +151,7 @@ def test_aspo_update_is_not_the_ppo_update(tiny):
     (ppo_w, ppo_m), (aspo_w, aspo_m) = results["ppo"], results["aspo"]
     assert any(not torch.equal(a, b) for a, b in zip(ppo_w, aspo_w))
     assert "actor/positive_pg_clipfrac_dual" not in ppo_m
-    for name in ("negative_pg_clipfrac_dual", "positive_pg_clipfrac_dual"):
+    for name in ("pg_clipfrac_upper", "negative_pg_clipfrac_dual", "positive_pg_clipfrac_dual"):
         assert 0 <= aspo_m[f"actor/{name}"] <= 1
     assert aspo_m["actor/nonfinite_skips"] == 0 and math.isfinite(aspo_m["actor/pg_loss"])
 

@@ -130,7 +130,8 @@ def aspo_loss(
       A >= 0), L = -A c logp instead, which keeps the gradient (c times REINFORCE's) where PPO's
       dual clip would cut it.
     ``clip_low``/``clip_high`` may be per-token tensors (``dual_token_clip``). Stats:
-    ``pg_clipfrac`` (r above its bound), ``pg_clipfrac_lower`` (r below its bound),
+    ``pg_clipfrac`` = ``pg_clipfrac_upper`` (r above its bound), ``pg_clipfrac_lower`` (r below
+    its bound; for PPO that name is the dual clip's, as in verl),
     ``negative_pg_clipfrac_dual`` and ``positive_pg_clipfrac_dual`` (soft dual clip active, among
     the tokens of that sign), ``ppo_kl``."""
     if clip_c <= 1.0:
@@ -156,8 +157,11 @@ def aspo_loss(
     )
     bound = torch.where(negative, neg_ratio, pos_ratio)
     valid = mask.bool()
+    above = masked_mean((ratio > bound).to(logp.dtype), mask)
     stats = {
-        "pg_clipfrac": masked_mean((ratio > bound).to(logp.dtype), mask),
+        # Archer's actor logs this one as pg_clipfrac_upper: both names, for either dashboard.
+        "pg_clipfrac": above,
+        "pg_clipfrac_upper": above,
         "pg_clipfrac_lower": masked_mean((ratio < bound).to(logp.dtype), mask),
         "negative_pg_clipfrac_dual": masked_mean(
             neg_dual.to(logp.dtype), (valid & negative).to(logp.dtype)

@@ -221,8 +221,12 @@ def update_policy(
                 acc.mean("actor/pg_clipfrac", stats["pg_clipfrac"].item())
                 acc.mean("actor/pg_clipfrac_lower", stats["pg_clipfrac_lower"].item())
                 acc.mean("actor/ppo_kl", stats["ppo_kl"].item())
-                for name in ("negative_pg_clipfrac_dual", "positive_pg_clipfrac_dual"):
-                    if name in stats:  # ASPO's soft dual clip, by advantage sign
+                for name in (
+                    "pg_clipfrac_upper",
+                    "negative_pg_clipfrac_dual",
+                    "positive_pg_clipfrac_dual",
+                ):
+                    if name in stats:  # ASPO's, under the names Archer's actor logs
                         acc.mean(f"actor/{name}", stats[name].item())
                 if not _finite(loss.detach()):
                     bad = True
