@@ -154,6 +154,8 @@ def test_aspo_update_is_not_the_ppo_update(tiny):
     for name in ("pg_clipfrac_upper", "negative_pg_clipfrac_dual", "positive_pg_clipfrac_dual"):
         assert 0 <= aspo_m[f"actor/{name}"] <= 1
     assert aspo_m["actor/nonfinite_skips"] == 0 and math.isfinite(aspo_m["actor/pg_loss"])
+    with pytest.raises(ValueError, match="policy_loss 'apso': use one of ppo, aspo"):
+        _settings(policy_loss="apso")
 
 
 def test_nonfinite_loss_skips_the_update_and_keeps_weights(tiny):

@@ -19,6 +19,7 @@ LOSS_AGG_MODES = (
     "seq-mean-token-sum-norm",
 )
 KL_KINDS = ("k1", "kl", "abs", "k2", "mse", "low_var_kl", "k3")
+POLICY_LOSSES = ("ppo", "aspo")  # policy_loss, aspo_loss
 
 
 def _where_masked(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -141,6 +141,12 @@ class UpdateSettings:
     high_entropy_clip_ratio_low: float = 0.4
     high_entropy_clip_ratio_high: float = 0.4
 
+    def __post_init__(self):
+        if self.policy_loss not in algo.POLICY_LOSSES:
+            raise ValueError(
+                f"policy_loss {self.policy_loss!r}: use one of {', '.join(algo.POLICY_LOSSES)}"
+            )
+
 
 def _finite(x: torch.Tensor | float) -> bool:
     return math.isfinite(float(x))
