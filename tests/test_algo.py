@@ -257,8 +257,9 @@ def test_aspo_per_token_bounds_and_padding():
     high = torch.tensor([[True, False, False], [True, False, False]])
     lo, hi = algo.dual_token_clip(high, low_entropy_clip=(0.2, 0.2), high_entropy_clip=(0.4, 0.4))
     loss, stats = algo.aspo_loss(old, logp, adv, mask, clip_low=lo, clip_high=hi)
-    # Row 0 (A=1): r=1.5 under 1.4? no: clipped at 1.4 (high) and 1.2 (low); r=1 -> 1.
-    # Row 1 (A=-1): r=.7 above .6 (high): .7; clipped at .8 (low).
+    # Row 0 (A=1): r=1.5 is capped at 1.4 (high-entropy token) and at 1.2 (low); r=1 stays.
+    # Row 1 (A=-1): r=.7 is above the high-entropy floor .6, so it stays; at .8 (low) it is
+    # raised to .8. The padded token counts nowhere.
     expected = [-1 / 1.4, -1 / 1.2, -1.0, 0.7, 0.8]
     assert loss.item() == pytest.approx(sum(expected) / 5, rel=1e-6)
     assert math.isfinite(loss.item())
