@@ -1,6 +1,6 @@
 """Peak memory of the actor's per-token log-probs + entropy (forward and backward) over a real
-vocabulary: the whole-tensor formulas against `algo.token_logprobs_and_entropy` (chunked, each
-chunk checkpointed).
+vocabulary: the whole-tensor formulas against `algo.token_logprobs_and_entropy` (chunked, with a
+backward that recomputes each chunk's softmax).
 
 Usage: python benches/bench_logits_memory.py [--rows 2] [--tokens 1024] [--vocab 151936]
                                             [--chunk-tokens 256]

@@ -62,6 +62,19 @@ def agg_loss(loss_mat: torch.Tensor, mask: torch.Tensor, mode: str = "token-mean
     raise ValueError(f"unknown loss_agg_mode {mode!r}: use one of {', '.join(LOSS_AGG_MODES)}")
 
 
+def _ratio_inputs(
+    old_logp: torch.Tensor, logp: torch.Tensor, advantages: torch.Tensor, clip_c: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What both policy losses start from: advantages as [batch, 1] or [batch, tokens] in logp's
+    dtype, log r = clamp(logp - old_logp, -20, 20) and r = exp(log r)."""
+    if clip_c <= 1.0:
+        raise ValueError(f"clip_c (dual-clip bound) must be > 1.0, got {clip_c}")
+    if advantages.ndim == 1:
+        advantages = advantages.unsqueeze(-1)
+    log_ratio = torch.clamp(logp - old_logp, min=-20.0, max=20.0)
+    return advantages.to(logp.dtype), log_ratio, torch.exp(log_ratio)
+
+
 def policy_loss(
     old_logp: torch.Tensor,
     logp: torch.Tensor,
@@ -83,13 +96,7 @@ def policy_loss(
     Returns the aggregated loss and stats: ``pg_clipfrac`` (upper/lower clip active),
     ``pg_clipfrac_lower`` (dual clip active), ``ppo_kl`` (mean old_logp - logp).
     """
-    if clip_c <= 1.0:
-        raise ValueError(f"clip_c (dual-clip bound) must be > 1.0, got {clip_c}")
-    if advantages.ndim == 1:
-        advantages = advantages.unsqueeze(-1)
-    advantages = advantages.to(logp.dtype)
-    log_ratio = torch.clamp(logp - old_logp, min=-20.0, max=20.0)
-    ratio = torch.exp(log_ratio)
+    advantages, log_ratio, ratio = _ratio_inputs(old_logp, logp, advantages, clip_c)
     ppo_kl = masked_mean(-log_ratio, mask)
 
     unclipped = -advantages * ratio
@@ -135,13 +142,8 @@ def aspo_loss(
     its bound; for PPO that name is the dual clip's, as in verl),
     ``negative_pg_clipfrac_dual`` and ``positive_pg_clipfrac_dual`` (soft dual clip active, among
     the tokens of that sign), ``ppo_kl``."""
-    if clip_c <= 1.0:
-        raise ValueError(f"clip_c (dual-clip bound) must be > 1.0, got {clip_c}")
-    if advantages.ndim == 1:
-        advantages = advantages.unsqueeze(-1)
-    advantages = advantages.to(logp.dtype).expand_as(logp)
-    log_ratio = torch.clamp(logp - old_logp, min=-20.0, max=20.0)
-    ratio = torch.exp(log_ratio)
+    advantages, log_ratio, ratio = _ratio_inputs(old_logp, logp, advantages, clip_c)
+    advantages = advantages.expand_as(logp)
     negative = advantages < 0
     neg_ratio = torch.maximum(ratio, torch.as_tensor(1.0 - clip_low, dtype=ratio.dtype))
     pos_ratio = torch.minimum(ratio, torch.as_tensor(1.0 + clip_high, dtype=ratio.dtype))
